@@ -1,0 +1,67 @@
+"""The ccroute command line (Typer).
+
+Owns: argument parsing, printing, and the single place where a `CcrouteError` becomes an
+`error: ...` line on stderr and an exit code. One module per command group registers its
+commands on `app` here.
+
+Must not: do protocol work itself (that is `ccroute.translate`), or import aiohttp at module
+level (the CLI must start fast; the server is imported only by `serve`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from ccroute import __version__
+from ccroute.cli import code_cmd, config_cmds, daemon_cmds, keys_cmds
+from ccroute.errors import CcrouteError
+
+
+class _CcrouteGroup(TyperGroup):
+    """The root command group: the one place a `CcrouteError` becomes a message and exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CcrouteError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=_CcrouteGroup,
+    name="ccroute",
+    help="Run Claude Code on any model through a local Anthropic-API proxy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ccroute {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Run Claude Code on any model through a local Anthropic-API proxy."""
+
+
+app.add_typer(config_cmds.app, name="config")
+app.add_typer(keys_cmds.app, name="keys")
+daemon_cmds.register(app)
+code_cmd.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

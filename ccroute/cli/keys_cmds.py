@@ -1,0 +1,5 @@
+"""Placeholder: replaced by the module's owner."""
+
+import typer
+
+app = typer.Typer()
