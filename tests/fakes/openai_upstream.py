@@ -1,0 +1,640 @@
+"""A scripted fake of an OpenAI-compatible Chat Completions server (OpenRouter, vLLM, ...).
+
+It speaks the real wire format (protocol.md §3.2/§3.4) so that ccroute's server and translator
+can be tested against it, in-process or over loopback from a subprocess:
+
+    fake = FakeOpenAI([tool_calls_reply([("Write", {...})]), text_reply("done")], api_key="k")
+    server = await aiohttp_server(fake.app)          # pytest-aiohttp
+    with fake.serve_in_thread() as base_url:          # "http://127.0.0.1:<port>/v1"
+        ...
+    fake.requests[0].json["model"]
+
+A *script* is a list of `Reply` objects consumed one per chat-completions request, or a callable
+`(body) -> Reply` that answers from the conversation. The same semantic reply (`text_reply`,
+`tool_calls_reply`) is served as an SSE stream when the request has `"stream": true` and as one
+`chat.completion` JSON body otherwise. `sse_reply`/`json_reply`/`error_reply` are served verbatim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import string
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiohttp import web
+
+JSON = dict[str, Any]
+Script = Sequence["Reply"] | Callable[[JSON], "Reply"]
+
+_ALNUM = string.ascii_letters + string.digits
+_CREATED = 1_700_000_000
+
+
+def new_completion_id() -> str:
+    """An id in the shape OpenAI uses for completions (`chatcmpl-...`)."""
+    return "chatcmpl-" + "".join(secrets.choice(_ALNUM) for _ in range(29))
+
+
+def new_tool_call_id() -> str:
+    """An id in the shape OpenAI uses for tool calls (`call_` + 24 alphanumerics)."""
+    return "call_" + "".join(secrets.choice(_ALNUM) for _ in range(24))
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One scripted tool call; `arguments` is the JSON *string* the upstream sends."""
+
+    id: str
+    name: str
+    arguments: str
+
+    @property
+    def input(self) -> Any:
+        return json.loads(self.arguments)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer. Build it with the `*_reply` helpers rather than directly.
+
+    kind "completion": semantic content rendered as SSE or JSON depending on the request.
+    kind "sse": `raw_chunks` written as SSE verbatim (dicts as `data: <json>`, strings as-is).
+    kind "json"/"error": `body` written as JSON with `status`.
+    """
+
+    kind: Literal["completion", "sse", "json", "error"]
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # completion
+    text: str | None = None
+    reasoning: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str | None = None
+    usage: JSON | None = None
+    chunk_size: int = 8
+    args_fragments: int = 3
+    completion_id: str | None = None
+    model: str | None = None
+    # sse
+    raw_chunks: tuple[JSON | str, ...] = ()
+    done: bool = True
+    truncate: bool = False
+    # json / error
+    body: Any = None
+    # timing
+    delay: float = 0.0
+    chunk_delay: float = 0.0
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def effective_finish_reason(self) -> str:
+        if self.finish_reason is not None:
+            return self.finish_reason
+        return "tool_calls" if self.tool_calls else "stop"
+
+    def effective_usage(self, request_body: JSON) -> JSON:
+        if self.usage is not None:
+            return dict(self.usage)
+        prompt = max(1, len(json.dumps(request_body.get("messages", []))) // 4)
+        produced = len(self.text or "") + len(self.reasoning or "")
+        produced += sum(len(c.name) + len(c.arguments) for c in self.tool_calls)
+        completion = max(1, produced // 4)
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0},
+        }
+
+    def stream_chunks(self, request_body: JSON, *, include_usage: bool) -> list[JSON]:
+        """The `chat.completion.chunk` objects of this reply, in order (no `[DONE]`)."""
+        cid = self.completion_id or new_completion_id()
+        model = self.model or str(request_body.get("model", "fake-model"))
+
+        def chunk(delta: JSON, finish_reason: str | None = None) -> JSON:
+            out: JSON = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": _CREATED,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            }
+            if include_usage:
+                out["usage"] = None
+            return out
+
+        chunks: list[JSON] = []
+        if self.text is None and self.reasoning is None:
+            chunks.append(chunk({"role": "assistant", "content": None}))
+        else:
+            chunks.append(chunk({"role": "assistant", "content": ""}))
+        for piece in _split(self.reasoning or "", self.chunk_size):
+            chunks.append(chunk({"reasoning": piece}))
+        for piece in _split(self.text or "", self.chunk_size):
+            chunks.append(chunk({"content": piece}))
+        for index, call in enumerate(self.tool_calls):
+            chunks.append(
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "id": call.id,
+                                "type": "function",
+                                "function": {"name": call.name, "arguments": ""},
+                            }
+                        ]
+                    }
+                )
+            )
+            for piece in _split_in(call.arguments, self.args_fragments):
+                chunks.append(
+                    chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+                )
+        chunks.append(chunk({}, self.effective_finish_reason()))
+        if include_usage:
+            chunks.append(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": _CREATED,
+                    "model": model,
+                    "choices": [],
+                    "usage": self.effective_usage(request_body),
+                }
+            )
+        return chunks
+
+    def completion_body(self, request_body: JSON) -> JSON:
+        """This reply as one non-streaming `chat.completion` object."""
+        message: JSON = {"role": "assistant", "content": self.text}
+        if self.reasoning is not None:
+            message["reasoning"] = self.reasoning
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in self.tool_calls
+            ]
+        return {
+            "id": self.completion_id or new_completion_id(),
+            "object": "chat.completion",
+            "created": _CREATED,
+            "model": self.model or str(request_body.get("model", "fake-model")),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": self.effective_finish_reason(),
+                    "logprobs": None,
+                }
+            ],
+            "usage": self.effective_usage(request_body),
+        }
+
+
+def _split(text: str, size: int) -> list[str]:
+    size = max(1, size)
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def _split_in(text: str, parts: int) -> list[str]:
+    """Split `text` into up to `parts` non-empty consecutive pieces."""
+    if not text:
+        return []
+    parts = max(1, min(parts, len(text)))
+    step = -(-len(text) // parts)
+    return _split(text, step)
+
+
+# -- reply builders ----------------------------------------------------------------------------
+
+
+def text_reply(
+    text: str,
+    *,
+    chunk_size: int = 8,
+    reasoning: str | None = None,
+    finish_reason: str | None = None,
+    usage: JSON | None = None,
+    model: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+    chunk_delay: float = 0.0,
+) -> Reply:
+    """An assistant text answer (`finish_reason: "stop"` unless overridden).
+
+    Streamed as `content` deltas of `chunk_size` characters; `reasoning` (OpenRouter's
+    `delta.reasoning`) comes first when given. `usage` defaults to a size-based estimate.
+    """
+    return Reply(
+        kind="completion",
+        text=text,
+        reasoning=reasoning,
+        finish_reason=finish_reason,
+        usage=usage,
+        chunk_size=chunk_size,
+        model=model,
+        headers=dict(headers or {}),
+        delay=delay,
+        chunk_delay=chunk_delay,
+    )
+
+
+def tool_calls_reply(
+    calls: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    text_before: str | None = None,
+    ids: Sequence[str] | None = None,
+    fragments: int = 3,
+    chunk_size: int = 8,
+    finish_reason: str | None = None,
+    usage: JSON | None = None,
+    model: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+    chunk_delay: float = 0.0,
+) -> Reply:
+    """An assistant turn calling tools: `[(name, arguments), ...]`, `finish_reason: "tool_calls"`.
+
+    Each call gets an id `call_...` (or the given `ids`); when streamed, the first fragment of a
+    call carries `index`, `id`, `type`, `function.name` and empty arguments, then the arguments'
+    JSON text follows in `fragments` pieces carrying only `index` and `function.arguments`.
+    The generated calls are on `reply.tool_calls` so a test can check the ids that come back.
+    """
+    if ids is not None and len(ids) != len(calls):
+        raise ValueError("ids must have one entry per call")
+    tool_calls = tuple(
+        ToolCall(
+            id=ids[i] if ids is not None else new_tool_call_id(),
+            name=name,
+            arguments=json.dumps(dict(arguments)),
+        )
+        for i, (name, arguments) in enumerate(calls)
+    )
+    return Reply(
+        kind="completion",
+        text=text_before,
+        tool_calls=tool_calls,
+        finish_reason=finish_reason,
+        usage=usage,
+        chunk_size=chunk_size,
+        args_fragments=fragments,
+        model=model,
+        headers=dict(headers or {}),
+        delay=delay,
+        chunk_delay=chunk_delay,
+    )
+
+
+def error_reply(
+    status: int,
+    message: str,
+    *,
+    error_type: str = "invalid_request_error",
+    code: str | int | None = None,
+    param: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+) -> Reply:
+    """An OpenAI-shaped error: HTTP `status` with `{"error": {message, type, param, code}}`.
+
+    Pass e.g. `headers={"retry-after": "2"}` for rate limits.
+    """
+    body = {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+    return Reply(kind="error", status=status, body=body, headers=dict(headers or {}), delay=delay)
+
+
+def sse_reply(
+    chunks: Sequence[JSON | str],
+    *,
+    done: bool = True,
+    truncate: bool = False,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+    chunk_delay: float = 0.0,
+) -> Reply:
+    """A raw SSE stream: each dict is sent as `data: <json>\\n\\n`, each str is written verbatim
+    (e.g. `": OPENROUTER PROCESSING\\n\\n"` or a deliberately broken line). `data: [DONE]` follows
+    when `done`. `truncate` drops the connection after the chunks instead of ending the body.
+    Served as SSE whatever the request's `stream` flag says.
+    """
+    return Reply(
+        kind="sse",
+        status=status,
+        raw_chunks=tuple(chunks),
+        done=done,
+        truncate=truncate,
+        headers=dict(headers or {}),
+        delay=delay,
+        chunk_delay=chunk_delay,
+    )
+
+
+def json_reply(
+    body: Any,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+) -> Reply:
+    """A raw JSON body served verbatim (whatever the request's `stream` flag says)."""
+    return Reply(kind="json", status=status, body=body, headers=dict(headers or {}), delay=delay)
+
+
+# -- SSE helpers -------------------------------------------------------------------------------
+
+
+def encode_sse_data(item: JSON | str) -> bytes:
+    """One SSE event in the OpenAI framing: `data: <json>\\n\\n` (strings pass through as-is)."""
+    if isinstance(item, str):
+        return item.encode()
+    return b"data: " + json.dumps(item, separators=(",", ":")).encode() + b"\n\n"
+
+
+def parse_sse_data(raw: bytes | str) -> list[JSON | str]:
+    """Parse an OpenAI-style SSE body into its `data:` payloads: dicts, and `"[DONE]"`.
+
+    Strict on framing: every event must be a single `data: ...` line ended by a blank line.
+    Comment lines (starting with ':') are skipped.
+    """
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    if text and not text.endswith("\n\n"):
+        raise ValueError(f"SSE body does not end with a blank line: {text[-40:]!r}")
+    out: list[JSON | str] = []
+    for event in text.split("\n\n")[:-1]:
+        lines = [ln for ln in event.split("\n") if not ln.startswith(":")]
+        if not lines:
+            continue
+        if len(lines) != 1 or not lines[0].startswith("data: "):
+            raise ValueError(f"unexpected SSE event: {event!r}")
+        payload = lines[0][len("data: ") :]
+        out.append(payload if payload == "[DONE]" else json.loads(payload))
+    return out
+
+
+# -- the fake server ---------------------------------------------------------------------------
+
+
+@dataclass
+class RecordedRequest:
+    """What the fake received: method, path (no query), query string, headers, parsed JSON."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    json: Any
+
+    def header(self, name: str) -> str | None:
+        """Case-insensitive header lookup."""
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+    @property
+    def messages(self) -> list[JSON]:
+        if isinstance(self.json, dict) and isinstance(self.json.get("messages"), list):
+            return list(self.json["messages"])
+        return []
+
+
+class FakeOpenAI:
+    """A scripted OpenAI-compatible upstream. See the module docstring.
+
+    - `POST <any prefix>/chat/completions` answers from the script;
+    - `GET <any prefix>/models` lists `models`;
+    - with `api_key` set, a request without `Authorization: Bearer <api_key>` gets an
+      OpenAI-shaped 401 (and does not consume the script);
+    - every request (including rejected ones) is appended to `requests`;
+    - problems the fake itself detects (script exhausted, body not JSON) are appended to
+      `problems` and answered with a 500, so a test can assert `fake.problems == []`.
+    """
+
+    def __init__(
+        self,
+        script: Script | None = None,
+        *,
+        api_key: str | None = None,
+        models: Sequence[str] = ("fake/model",),
+        always_include_usage: bool = False,
+    ) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.problems: list[str] = []
+        self.api_key = api_key
+        self.models = list(models)
+        self.always_include_usage = always_include_usage
+        self._lock = threading.Lock()
+        self._queue: list[Reply] = []
+        self._responder: Callable[[JSON], Reply] | None = None
+        self.set_script(script if script is not None else [])
+
+    # -- script ---------------------------------------------------------------------------------
+
+    def set_script(self, script: Script) -> None:
+        """Replace the script: a list of replies (consumed in order) or a callable."""
+        with self._lock:
+            if callable(script):
+                self._responder = script
+                self._queue = []
+            else:
+                self._responder = None
+                self._queue = list(script)
+
+    def add(self, *replies: Reply) -> None:
+        """Append replies to a list script."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        """The recorded `chat/completions` requests, in arrival order."""
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def _next_reply(self, body: JSON) -> Reply | None:
+        with self._lock:
+            responder = self._responder
+            if responder is None:
+                return self._queue.pop(0) if self._queue else None
+        return responder(body)
+
+    # -- aiohttp app ----------------------------------------------------------------------------
+
+    @property
+    def app(self) -> web.Application:
+        """A fresh `web.Application` serving this fake (state lives on the FakeOpenAI)."""
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        return app
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        parsed: Any = None
+        if raw:
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            headers=dict(request.headers),
+            json=parsed,
+        )
+        with self._lock:
+            self.requests.append(recorded)
+
+        is_chat = request.path.endswith("/chat/completions")
+        is_models = request.path.endswith("/models")
+        if not (is_chat and request.method == "POST") and not (
+            is_models and request.method == "GET"
+        ):
+            return _error_response(
+                404,
+                f"Unknown request URL: {request.method} {request.path}",
+                "invalid_request_error",
+            )
+
+        if self.api_key is not None:
+            expected = f"Bearer {self.api_key}"
+            if recorded.header("Authorization") != expected:
+                return _error_response(
+                    401,
+                    "Incorrect API key provided.",
+                    "invalid_request_error",
+                    code="invalid_api_key",
+                )
+
+        if is_models:
+            return web.json_response(
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": m, "object": "model", "created": _CREATED, "owned_by": "fake"}
+                        for m in self.models
+                    ],
+                }
+            )
+
+        if not isinstance(parsed, dict):
+            self.problems.append(f"request body is not a JSON object: {raw[:200]!r}")
+            return _error_response(
+                400, "Request body must be a JSON object.", "invalid_request_error"
+            )
+
+        reply = self._next_reply(parsed)
+        if reply is None:
+            self.problems.append(f"script exhausted at request #{len(self.chat_requests)}")
+            return _error_response(500, "fake upstream: script exhausted", "server_error")
+
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+
+        if reply.kind in ("json", "error"):
+            return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
+
+        if reply.kind == "completion" and not parsed.get("stream"):
+            return web.json_response(
+                reply.completion_body(parsed), status=reply.status, headers=dict(reply.headers)
+            )
+
+        if reply.kind == "completion":
+            options = parsed.get("stream_options")
+            include_usage = self.always_include_usage or (
+                isinstance(options, dict) and bool(options.get("include_usage"))
+            )
+            items: list[JSON | str] = list(reply.stream_chunks(parsed, include_usage=include_usage))
+            done, truncate = True, False
+        else:
+            items, done, truncate = list(reply.raw_chunks), reply.done, reply.truncate
+
+        response = web.StreamResponse(
+            status=reply.status,
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                **dict(reply.headers),
+            },
+        )
+        await response.prepare(request)
+        for item in items:
+            if reply.chunk_delay:
+                await asyncio.sleep(reply.chunk_delay)
+            await response.write(encode_sse_data(item))
+        if truncate:
+            if request.transport is not None:
+                request.transport.close()
+            return response
+        if done:
+            await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    # -- background thread ----------------------------------------------------------------------
+
+    @contextmanager
+    def serve_in_thread(self, *, timeout: float = 10.0) -> Iterator[str]:
+        """Serve on 127.0.0.1:<free port> from a background thread; yields the base URL
+        `http://127.0.0.1:<port>/v1`. Stops the server and joins the thread on exit."""
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        state: dict[str, Any] = {}
+
+        async def start() -> None:
+            runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            state["runner"] = runner
+            state["port"] = runner.addresses[0][1]
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(start())
+            except BaseException as exc:
+                state["error"] = exc
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+
+        thread = threading.Thread(target=run, name="fake-openai-upstream", daemon=True)
+        thread.start()
+        try:
+            if not ready.wait(timeout):
+                raise RuntimeError("fake upstream did not start in time")
+            if "error" in state:
+                raise RuntimeError(f"fake upstream failed to start: {state['error']!r}")
+            yield f"http://127.0.0.1:{state['port']}/v1"
+        finally:
+            if "runner" in state:
+                future = asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop)
+                try:
+                    future.result(timeout)
+                finally:
+                    loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout)
+            if not thread.is_alive():
+                loop.close()
+
+
+def _error_response(
+    status: int, message: str, error_type: str, *, code: str | None = None
+) -> web.Response:
+    body = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+    return web.json_response(body, status=status)
