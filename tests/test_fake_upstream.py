@@ -9,7 +9,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from fakes.openai_upstream import (
+
+from tests.fakes.openai_upstream import (
     FakeOpenAI,
     Reply,
     error_reply,
