@@ -1,0 +1,440 @@
+"""config.py: paths, defaults, file/env precedence, validation messages, edits, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ccroute import atomicfile, config
+from ccroute.config import (
+    Config,
+    get_value,
+    load_config,
+    paths,
+    set_value,
+    settings,
+    unset_value,
+    write_atomic,
+)
+from ccroute.errors import ConfigError
+
+
+def config_file() -> Path:
+    return paths().config_file
+
+
+def write_config(text: str) -> Path:
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load_error(text: str) -> str:
+    write_config(text)
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    return info.value.message
+
+
+def file_doc() -> dict[str, object]:
+    return tomllib.loads(config_file().read_text(encoding="utf-8"))
+
+
+# --- paths -----------------------------------------------------------------------------------
+
+
+def test_ccroute_home_reroots_config_state_and_logs(isolated_home: Path) -> None:
+    p = paths()
+    assert p.config_file == isolated_home / "config" / "config.toml"
+    assert p.state_dir == isolated_home / "state"
+    assert p.log_dir == isolated_home / "logs"
+
+
+def test_without_ccroute_home_paths_are_absolute_platform_dirs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CCROUTE_HOME")
+    p = paths()
+    assert p.config_file.name == "config.toml"
+    assert all(path.is_absolute() for path in (p.config_file, p.state_dir, p.log_dir))
+    assert "ccroute" in str(p.config_file.parent)
+
+
+def test_reading_the_config_creates_no_directories(isolated_home: Path) -> None:
+    load_config()
+    assert list(isolated_home.iterdir()) == []
+
+
+# --- defaults and precedence -----------------------------------------------------------------
+
+
+def test_without_a_file_the_builtin_defaults_apply() -> None:
+    cfg = load_config()
+    assert (cfg.server.host, cfg.server.port) == ("127.0.0.1", 3456)
+    assert cfg.router.default == "openrouter/anthropic/claude-sonnet-4.5"
+    openrouter = cfg.providers["openrouter"]
+    assert openrouter.wire == "openai"
+    assert openrouter.base_url == "https://openrouter.ai/api/v1"
+    assert openrouter.api_key_env == "OPENROUTER_API_KEY"
+    assert openrouter.max_tokens == 32000
+    assert dict(openrouter.headers) == {}
+    assert cfg.source == config_file()
+
+
+def test_file_overrides_builtin_provider_field_by_field() -> None:
+    write_config(
+        "[providers.openrouter]\nmax_tokens = 8000\n"
+        '[providers.openrouter.headers]\nX-Title = "me"\n'
+    )
+    openrouter = load_config().providers["openrouter"]
+    assert openrouter.max_tokens == 8000
+    assert openrouter.base_url == "https://openrouter.ai/api/v1"
+    assert openrouter.api_key_env == "OPENROUTER_API_KEY"
+    assert dict(openrouter.headers) == {"X-Title": "me"}
+
+
+def test_new_provider_needs_only_base_url_and_defaults_to_openai_wire() -> None:
+    write_config('[providers.local]\nbase_url = "http://localhost:11434/v1/"\n')
+    local = load_config().providers["local"]
+    assert local.wire == "openai"
+    assert local.base_url == "http://localhost:11434/v1"
+    assert local.api_key_env is None
+    assert local.max_tokens is None
+
+
+def test_env_overrides_file_for_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config('[server]\nhost = "127.0.0.2"\nport = 4000\n')
+    assert load_config().server.port == 4000
+    monkeypatch.setenv("CCROUTE_PORT", "5000")
+    monkeypatch.setenv("CCROUTE_HOST", "localhost")
+    cfg = load_config()
+    assert (cfg.server.host, cfg.server.port) == ("localhost", 5000)
+
+
+def test_invalid_ccroute_port_env_names_the_variable_and_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CCROUTE_PORT", "seventy")
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    assert "CCROUTE_PORT" in info.value.message
+    assert "'seventy'" in info.value.message
+    assert "CCROUTE_PORT=3456" in info.value.message
+
+
+def test_router_default_accepts_claude_code_router_comma_form() -> None:
+    write_config('[router]\ndefault = "openrouter,deepseek/deepseek-chat"\n')
+    assert load_config().router.default == "openrouter/deepseek/deepseek-chat"
+
+
+def test_config_is_frozen() -> None:
+    cfg = load_config()
+    with pytest.raises(AttributeError):
+        cfg.server.port = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cfg.providers["x"] = cfg.providers["openrouter"]  # type: ignore[index]
+
+
+# --- validation messages name the file, the key and the fix ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fix"),
+    [
+        ("[server]\nport = 'abc'\n", "server.port", "ccroute config set server.port 3456"),
+        ("[server]\nport = 70000\n", "server.port", "ccroute config set server.port 3456"),
+        ("[server]\nport = true\n", "server.port", "ccroute config set server.port 3456"),
+        ("[server]\nhost = ''\n", "server.host", "ccroute config set server.host 127.0.0.1"),
+        (
+            "[providers.openrouter]\nwire = 'grpc'\n",
+            "providers.openrouter.wire",
+            "ccroute config set providers.openrouter.wire openai",
+        ),
+        (
+            "[providers.openrouter]\nbase_url = 'ftp://x'\n",
+            "providers.openrouter.base_url",
+            "ccroute config set providers.openrouter.base_url http",
+        ),
+        (
+            "[providers.openrouter]\nmax_tokens = 0\n",
+            "providers.openrouter.max_tokens",
+            "ccroute config set providers.openrouter.max_tokens 32000",
+        ),
+        (
+            "[providers.openrouter]\napi_key_env = 'NOT A NAME'\n",
+            "providers.openrouter.api_key_env",
+            "ccroute config set providers.openrouter.api_key_env",
+        ),
+        (
+            "[providers.openrouter.headers]\nX-Title = 3\n",
+            "providers.openrouter.headers.X-Title",
+            "ccroute config set providers.openrouter.headers.X-Title",
+        ),
+        (
+            "[providers.local]\nwire = 'openai'\n",
+            "providers.local.base_url",
+            "ccroute config set providers.local.base_url",
+        ),
+        (
+            "[router]\ndefault = 'nowhere/model'\n",
+            "router.default",
+            "ccroute config set router.default openrouter/",
+        ),
+        (
+            "[router]\ndefault = 'no-separator'\n",
+            "router.default",
+            "ccroute config set router.default openrouter/",
+        ),
+        ("server = 3\n", "server", "ccroute config unset server"),
+        (
+            "[providers.'bad/name']\nbase_url = 'http://x'\n",
+            "providers.bad/name",
+            "ccroute config unset providers.bad/name",
+        ),
+    ],
+)
+def test_invalid_value_message_names_file_key_and_fix(text: str, key: str, fix: str) -> None:
+    message = load_error(text)
+    assert str(config_file()) in message
+    assert key in message
+    assert fix in message
+
+
+def test_unknown_key_suggests_the_nearest_known_key() -> None:
+    message = load_error("[server]\nprot = 1\n")
+    assert str(config_file()) in message
+    assert "'server.prot'" in message
+    assert "did you mean 'server.port'" in message
+    assert "ccroute config unset server.prot" in message
+
+
+def test_unknown_table_suggests_the_nearest_table() -> None:
+    message = load_error("[routr]\ndefault = 'x/y'\n")
+    assert "did you mean 'router'" in message
+
+
+def test_unknown_provider_field_suggests_the_nearest_field() -> None:
+    message = load_error("[providers.openrouter]\nbase_ur = 'http://x'\n")
+    assert "did you mean 'providers.openrouter.base_url'" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[providers.openrouter]\napi_key = 'sk-secret'\n", "providers.openrouter.api_key"),
+        ("[providers.openrouter]\ntoken = 'sk-secret'\n", "providers.openrouter.token"),
+        (
+            "[providers.openrouter.headers]\nAuthorization = 'Bearer sk'\n",
+            "providers.openrouter.headers.Authorization",
+        ),
+    ],
+)
+def test_secret_in_file_points_to_keys_set(text: str, key: str) -> None:
+    message = load_error(text)
+    assert str(config_file()) in message
+    assert key in message
+    assert "ccroute keys set openrouter" in message
+    assert "sk-secret" not in message
+
+
+def test_toml_syntax_error_names_file_position_and_config_path() -> None:
+    message = load_error("[server]\nport = = 3\n")
+    assert str(config_file()) in message
+    assert "line 2" in message
+    assert "ccroute config path" in message
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    message = load_error("[server]\nport = 0\nhost = ''\n")
+    assert "server.port" in message
+    assert "server.host" in message
+    assert len(message.splitlines()) == 2
+
+
+# --- get / set / unset -----------------------------------------------------------------------
+
+
+def test_set_value_round_trips_through_the_file() -> None:
+    assert set_value("server.port", "4000") == 4000
+    assert set_value("providers.local.base_url", "http://localhost:8080/v1/") == (
+        "http://localhost:8080/v1"
+    )
+    assert set_value("providers.local.headers.X-Title", "ccroute") == "ccroute"
+    assert set_value("router.default", "local/qwen3") == "local/qwen3"
+    assert file_doc() == {
+        "server": {"port": 4000},
+        "providers": {
+            "local": {"base_url": "http://localhost:8080/v1", "headers": {"X-Title": "ccroute"}}
+        },
+        "router": {"default": "local/qwen3"},
+    }
+    cfg: Config = load_config()
+    assert cfg.server.port == 4000
+    assert cfg.providers["local"].headers == {"X-Title": "ccroute"}
+    assert get_value("providers.local.headers.X-Title") == "ccroute"
+
+
+def test_set_value_keeps_the_rest_of_the_file() -> None:
+    write_config(
+        '# a comment\n[server]\nhost = "localhost"\n[providers.local]\nbase_url = "http://a"\n'
+    )
+    set_value("server.port", "4001")
+    assert file_doc() == {
+        "server": {"host": "localhost", "port": 4001},
+        "providers": {"local": {"base_url": "http://a"}},
+    }
+
+
+def test_set_value_rejects_a_bad_value_without_writing() -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value("server.port", "abc")
+    assert "server.port" in info.value.message
+    assert "'abc'" in info.value.message
+    assert str(config_file()) in info.value.message
+    assert "ccroute config set server.port 3456" in info.value.message
+    assert not config_file().exists()
+
+
+def test_set_value_validates_the_whole_config_before_writing() -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value("router.default", "ghost/model")
+    assert "router.default" in info.value.message
+    assert "ghost" in info.value.message
+    assert not config_file().exists()
+
+
+def test_set_value_can_fix_one_problem_while_another_remains() -> None:
+    write_config("[server]\nport = 0\nhost = ''\n")
+    set_value("server.port", "4000")
+    assert file_doc()["server"] == {"port": 4000, "host": ""}
+
+
+@pytest.mark.parametrize(
+    "key", ["providers.openrouter.api_key", "providers.x.headers.Authorization", "server.token"]
+)
+def test_set_value_refuses_secrets(key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value(key, "sk-or-v1-secret")
+    assert "ccroute keys set" in info.value.message
+    assert "sk-or-v1-secret" not in info.value.message
+    assert not config_file().exists()
+
+
+def test_set_value_unknown_key_suggests_nearest() -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value("server.prot", "1")
+    assert "did you mean 'server.port'" in info.value.message
+
+
+def test_get_value_returns_defaults_and_tables() -> None:
+    assert get_value("server.port") == 3456
+    assert get_value("providers.openrouter.api_key_env") == "OPENROUTER_API_KEY"
+    assert get_value("server") == {"host": "127.0.0.1", "port": 3456}
+    assert get_value("providers.openrouter")["max_tokens"] == 32000  # type: ignore[index]
+
+
+def test_get_value_unknown_provider_lists_configured_ones() -> None:
+    with pytest.raises(ConfigError) as info:
+        get_value("providers.nope.base_url")
+    assert "'nope'" in info.value.message
+    assert "openrouter" in info.value.message
+
+
+def test_unset_value_reverts_to_default_and_prunes_empty_tables() -> None:
+    set_value("server.port", "4000")
+    set_value("providers.openrouter.headers.X-Title", "me")
+    unset_value("server.port")
+    unset_value("providers.openrouter.headers.X-Title")
+    assert file_doc() == {}
+    assert get_value("server.port") == 3456
+
+
+def test_unset_value_of_a_key_not_in_the_file_names_the_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        unset_value("server.port")
+    assert "server.port" in info.value.message
+    assert str(config_file()) in info.value.message
+
+
+def test_unset_value_removes_an_unknown_key_so_the_file_loads_again() -> None:
+    write_config("[server]\nprot = 1\n")
+    unset_value("server.prot")
+    assert load_config().server.port == 3456
+
+
+def test_unset_value_refuses_to_break_the_router_default() -> None:
+    set_value("providers.local.base_url", "http://localhost:1/v1")
+    set_value("router.default", "local/m")
+    with pytest.raises(ConfigError) as info:
+        unset_value("providers.local")
+    assert "router.default" in info.value.message
+    assert "local" in file_doc()["providers"]  # type: ignore[operator]
+
+
+def test_settings_report_where_each_value_comes_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_value("server.host", "localhost")
+    monkeypatch.setenv("CCROUTE_PORT", "4444")
+    origins = {s.key: (s.value, s.origin) for s in settings()}
+    assert origins["server.host"] == ("localhost", "file")
+    assert origins["server.port"] == (4444, "env:CCROUTE_PORT")
+    assert origins["router.default"][1] == "default"
+
+
+# --- atomic writes and permissions ----------------------------------------------------------
+
+
+def test_failed_replace_leaves_the_old_file_intact(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_value("server.port", "4000")
+    before = config_file().read_bytes()
+
+    def broken_replace(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomicfile.os, "replace", broken_replace)
+    with pytest.raises(ConfigError) as info:
+        set_value("server.port", "5000")
+    assert "left unchanged" in info.value.message
+    assert config_file().read_bytes() == before
+    assert [p.name for p in config_file().parent.iterdir()] == ["config.toml"]
+
+
+def test_write_atomic_replaces_content_and_sets_mode(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "token"
+    write_atomic(target, b"one")
+    write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    if sys.platform != "win32":
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_config_dir_and_file_are_private_after_set() -> None:
+    set_value("server.port", "4000")
+    assert stat.S_IMODE(config_file().stat().st_mode) == 0o600
+    assert stat.S_IMODE(config_file().parent.stat().st_mode) == 0o700
+
+
+def test_config_module_imports_no_cli_server_or_keyring_libraries() -> None:
+    import subprocess
+
+    code = (
+        "import sys, ccroute.config; "
+        "heavy = ('typer', 'rich', 'aiohttp', 'keyring', 'tomli_w'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_known_wires_is_a_tuple_including_openai() -> None:
+    assert isinstance(config.KNOWN_WIRES, tuple)
+    assert "openai" in config.KNOWN_WIRES
