@@ -23,7 +23,7 @@ from ccroute.errors import CcrouteError
 class _CcrouteGroup(TyperGroup):
     """The root command group: the one place a `CcrouteError` becomes a message and exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CcrouteError as exc:

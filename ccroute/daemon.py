@@ -1,0 +1,354 @@
+"""The daemon's life cycle: start, stop, status, serve, and the state files that tie them together.
+
+Owns: the state directory — `daemon.json` (pid, host, port, version, started_at; written by the
+daemon once it is listening, removed when it stops) and `token` (the random local auth token,
+mode 0600, created once and reused so running Claude Code sessions survive a restart) — the
+detached spawn of `python -m ccroute serve`, the `/health` probe, and stale-state cleanup.
+
+Must not import: typer or rich (it reports through return values and `DaemonError`s), or aiohttp
+at module level (`status` must stay fast; only `serve` loads the server). The probe uses
+`http.client`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import json
+import logging
+import logging.handlers
+import os
+import secrets
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ccroute import __version__
+from ccroute.config import Config, Paths, paths, write_atomic
+from ccroute.errors import DaemonError, DaemonNotRunningError
+from ccroute.process import pid_alive, spawn_detached, terminate
+
+log = logging.getLogger("ccroute.daemon")
+
+#: Seconds `start` waits for the spawned daemon to answer `/health`.
+START_TIMEOUT = 15.0
+#: Seconds in-flight requests get to finish when the daemon stops.
+SHUTDOWN_GRACE = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonInfo:
+    """A running daemon as recorded in `daemon.json`.
+
+    Attributes:
+        pid: the daemon's process id.
+        host, port: where it listens.
+        version: the ccroute version it runs.
+        started_at: Unix time (seconds) it started listening.
+    """
+
+    pid: int
+    host: str
+    port: int
+    version: str
+    started_at: float
+
+    @property
+    def url(self) -> str:
+        """The base URL for `ANTHROPIC_BASE_URL` (no `/v1`, protocol.md §6.1)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def _state_file(p: Paths) -> Path:
+    return p.state_dir / "daemon.json"
+
+
+def _token_file(p: Paths) -> Path:
+    return p.state_dir / "token"
+
+
+def read_token(p: Paths | None = None, *, create: bool = False) -> str:
+    """The local auth token; with `create`, make one (32 random bytes, hex, mode 0600) if absent.
+
+    Raises:
+        DaemonError: no token exists and `create` is False.
+    """
+    p = p or paths()
+    path = _token_file(p)
+    try:
+        token = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        token = ""
+    if token:
+        return token
+    if not create:
+        raise DaemonError(f"No local token at {path}. Run 'ccroute start' to create one.")
+    token = secrets.token_hex(32)
+    write_atomic(path, token.encode("ascii"), mode=0o600)
+    return token
+
+
+def _read_state(p: Paths) -> DaemonInfo | None:
+    try:
+        raw = json.loads(_state_file(p).read_text(encoding="utf-8"))
+        return DaemonInfo(
+            pid=int(raw["pid"]),
+            host=str(raw["host"]),
+            port=int(raw["port"]),
+            version=str(raw["version"]),
+            started_at=float(raw["started_at"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remove_state(p: Paths, pid: int | None = None) -> None:
+    """Remove `daemon.json`, but only if it still belongs to `pid` (when given)."""
+    if pid is not None:
+        current = _read_state(p)
+        if current is not None and current.pid != pid:
+            return
+    with contextlib.suppress(FileNotFoundError):
+        _state_file(p).unlink()
+
+
+def probe(info: DaemonInfo, timeout: float = 1.0) -> dict[str, Any] | None:
+    """GET `/health` on the recorded address; the parsed body, or None if nothing sane answers."""
+    conn = http.client.HTTPConnection(info.host, info.port, timeout=timeout)
+    try:
+        conn.request("GET", "/health", headers={"Host": f"127.0.0.1:{info.port}"})
+        resp = conn.getresponse()
+        if resp.status != 200:
+            return None
+        body = json.loads(resp.read())
+        return body if isinstance(body, dict) else None
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def status(p: Paths | None = None) -> DaemonInfo:
+    """The running daemon, verified by `/health` answering with the recorded pid.
+
+    A state file whose process is gone (a crash) is removed.
+
+    Raises:
+        DaemonNotRunningError: no daemon is running.
+        DaemonError: the recorded process is alive but does not answer on its port.
+    """
+    p = p or paths()
+    info = _read_state(p)
+    if info is None:
+        raise DaemonNotRunningError(
+            "The ccroute daemon is not running. Start it with 'ccroute start'."
+        )
+    health = probe(info)
+    if health is not None and health.get("pid") == info.pid:
+        return info
+    if not pid_alive(info.pid):
+        _remove_state(p, info.pid)
+        raise DaemonNotRunningError(
+            "The ccroute daemon is not running (a stale state file from a crash was cleaned up). "
+            "Start it with 'ccroute start'."
+        )
+    raise DaemonError(
+        f"The daemon (pid {info.pid}) is alive but not answering on {info.url}. "
+        "Try 'ccroute restart'; the log is in 'ccroute config path' → logs."
+    )
+
+
+def _log_paths(p: Paths) -> tuple[Path, Path]:
+    return p.log_dir / "daemon.log", p.log_dir / "daemon.out"
+
+
+def start(config: Config, *, port: int | None = None, p: Paths | None = None) -> DaemonInfo:
+    """Start the daemon in the background unless one is running; return the running one.
+
+    Spawns `python -m ccroute serve` detached, then waits up to `START_TIMEOUT` seconds for
+    `daemon.json` and `/health`.
+
+    Raises:
+        DaemonError: the daemon exited during start-up (the message quotes its reason, e.g. a
+            taken port) or did not become healthy in time.
+    """
+    p = p or paths()
+    with contextlib.suppress(DaemonNotRunningError):
+        return status(p)
+    read_token(p, create=True)
+    log_file, out_file = _log_paths(p)
+    out_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    argv = [sys.executable, "-m", "ccroute", "serve", "--log-file", str(log_file)]
+    if port is not None:
+        argv += ["--port", str(port)]
+    with out_file.open("wb") as out:
+        proc = spawn_detached(argv, output=out)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        info = _read_state(p)
+        if info is not None and info.pid == proc.pid and probe(info, timeout=0.5) is not None:
+            return info
+        if proc.poll() is not None:
+            with contextlib.suppress(DaemonNotRunningError):
+                return status(p)  # another start won the race
+            raise DaemonError(_startup_failure(out_file, proc.returncode))
+        time.sleep(0.02)
+    terminate(proc.pid)
+    raise DaemonError(
+        f"The daemon did not become healthy within {START_TIMEOUT:.0f}s; see {out_file}."
+    )
+
+
+def _startup_failure(out_file: Path, code: int | None) -> str:
+    try:
+        lines = out_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    reasons = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
+    if reasons:
+        return reasons[-1]
+    tail = "\n".join(lines[-5:])
+    return f"The daemon exited during start-up (code {code}). Output:\n{tail}"
+
+
+def stop(p: Paths | None = None, *, timeout: float = SHUTDOWN_GRACE + 5) -> DaemonInfo | None:
+    """Stop the daemon gracefully; the stopped daemon's info, or None if none was running.
+
+    Asks `/ccroute/shutdown` (in-flight streams get `SHUTDOWN_GRACE` seconds), then terminates
+    the process if it is still there after `timeout` seconds.
+    """
+    p = p or paths()
+    info = _read_state(p)
+    if info is None:
+        return None
+    if not pid_alive(info.pid):
+        _remove_state(p, info.pid)
+        return None
+    _request_shutdown(info, p)
+    deadline = time.monotonic() + timeout
+    while pid_alive(info.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if pid_alive(info.pid):
+        terminate(info.pid)
+        end = time.monotonic() + 5
+        while pid_alive(info.pid) and time.monotonic() < end:
+            time.sleep(0.05)
+    _remove_state(p, info.pid)
+    return info
+
+
+def _request_shutdown(info: DaemonInfo, p: Paths) -> None:
+    try:
+        token = read_token(p)
+    except DaemonError:
+        terminate(info.pid)
+        return
+    conn = http.client.HTTPConnection(info.host, info.port, timeout=2)
+    try:
+        conn.request(
+            "POST",
+            "/ccroute/shutdown",
+            headers={"Host": f"127.0.0.1:{info.port}", "Authorization": f"Bearer {token}"},
+        )
+        conn.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        terminate(info.pid)
+    finally:
+        conn.close()
+
+
+def ensure_running(config: Config, p: Paths | None = None) -> DaemonInfo:
+    """The running daemon, starting one first if needed (used by `ccroute code`)."""
+    return start(config, p=p)
+
+
+# --- foreground server ---------------------------------------------------------------------
+
+
+def serve(
+    config: Config,
+    *,
+    port: int | None = None,
+    log_file: Path | None = None,
+    p: Paths | None = None,
+) -> None:
+    """Run the proxy in the foreground until SIGINT/SIGTERM or `POST /ccroute/shutdown`.
+
+    Writes `daemon.json` once listening and removes it on exit. Logs go to `log_file`
+    (rotating, 1 MiB x 3) or stderr.
+
+    Raises:
+        DaemonError: another daemon is already running, or the address is taken.
+    """
+    p = p or paths()
+    with contextlib.suppress(DaemonNotRunningError):
+        running = status(p)
+        raise DaemonError(
+            f"A ccroute daemon is already running (pid {running.pid}, {running.url})."
+        )
+    _setup_logging(log_file)
+    token = read_token(p, create=True)
+    host = config.server.host
+    bind_port = port if port is not None else config.server.port
+    _serve_blocking(config, token=token, host=host, port=bind_port, p=p)
+
+
+def _setup_logging(log_file: Path | None) -> None:
+    handler: logging.Handler
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=1 << 20, backupCount=3, encoding="utf-8"
+        )
+    else:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger("ccroute")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def _serve_blocking(config: Config, *, token: str, host: str, port: int, p: Paths) -> None:
+    from ccroute.server import run
+
+    started_at = time.time()
+
+    def listening() -> None:
+        info = DaemonInfo(os.getpid(), host, port, __version__, started_at)
+        write_atomic(_state_file(p), json.dumps(asdict(info)).encode(), mode=0o600)
+        log.info("ccroute %s listening on %s (pid %d)", __version__, info.url, info.pid)
+
+    def stopping() -> None:
+        log.info("stopping")
+        _remove_state(p, os.getpid())
+
+    asyncio.run(
+        run(
+            config,
+            token=token,
+            host=host,
+            port=port,
+            started_at=started_at,
+            grace=SHUTDOWN_GRACE,
+            on_listening=listening,
+            on_stopping=stopping,
+            install_signals=_install_signal_handlers,
+        )
+    )
+
+
+def _install_signal_handlers(stop_event: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, stop_event.set)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop_event.set))

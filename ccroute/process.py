@@ -1,0 +1,102 @@
+"""Operating-system process primitives the daemon needs, with a branch per platform.
+
+Owns: spawning a detached background process, asking whether a PID is alive, and terminating
+one. POSIX uses sessions and signals; Windows uses creation flags and the Win32 process API.
+
+Must not import: aiohttp, typer, rich, keyring, or other ccroute modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+
+def spawn_detached(
+    argv: Sequence[str], *, output: IO[bytes], env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `argv` detached from this terminal, stdout and stderr going to `output`.
+
+    The child survives the parent's exit and does not receive the terminal's Ctrl-C: on POSIX
+    it leads a new session; on Windows it gets its own process group and no console window.
+    """
+    child_env = dict(env) if env is not None else None
+    if sys.platform == "win32":
+        flags = (
+            subprocess.CREATE_NEW_PROCESS_GROUP
+            | subprocess.DETACHED_PROCESS
+            | subprocess.CREATE_NO_WINDOW
+        )
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=child_env,
+            close_fds=True,
+            creationflags=flags,
+        )
+    return subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        env=child_env,
+        close_fds=True,
+        start_new_session=True,
+    )
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this PID exists (a zombie counts as gone where detectable)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":
+        return _win_pid_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _posix_is_zombie(pid)
+
+
+def terminate(pid: int) -> None:
+    """Ask the process to end: SIGTERM on POSIX, TerminateProcess on Windows. Gone is fine."""
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGTERM)
+
+
+def _posix_is_zombie(pid: int) -> bool:
+    # A killed child we have not reaped still answers kill(pid, 0); /proc says whether it is a
+    # zombie (Linux). Elsewhere we cannot tell cheaply and report it alive.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"Z"
+
+
+def _win_pid_alive(pid: int) -> bool:  # pragma: no cover - exercised on Windows only
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    process_query_limited_information = 0x1000
+    still_active = 259
+    handle = kernel32.OpenProcess(process_query_limited_information, False, pid)
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return False
+        return bool(code.value == still_active)
+    finally:
+        kernel32.CloseHandle(handle)

@@ -1,0 +1,71 @@
+"""Route selection: which provider and upstream model answer a request.
+
+Owns: the pure decision `(requested model name, config) -> Route`. No I/O, no clock, no
+network; it runs on every request, so it is a few dictionary look-ups.
+
+Must not import: aiohttp, typer, rich, keyring, or anything from ccroute but `config` types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccroute.config import Config, ProviderConfig
+from ccroute.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where one request goes.
+
+    Attributes:
+        provider: the configured provider that serves the request.
+        model: the model name to send upstream (the part after `provider/`).
+        reason: why this route was chosen, for logs and `ccroute route explain` (`explicit`,
+            `default`).
+    """
+
+    provider: ProviderConfig
+    model: str
+    reason: str
+
+
+def split_model_ref(ref: str) -> tuple[str, str] | None:
+    """Split a model reference into `(provider, model)`.
+
+    Accepts `provider/model` and claude-code-router's `provider,model`, split at whichever
+    separator comes first: `openrouter/anthropic/claude-x` gives `("openrouter",
+    "anthropic/claude-x")`. Returns None when that does not give two non-empty parts.
+    """
+    cut = min((i for i in (ref.find("/"), ref.find(",")) if i >= 0), default=-1)
+    if cut <= 0 or cut == len(ref) - 1:
+        return None
+    return ref[:cut].strip(), ref[cut + 1 :].strip()
+
+
+def resolve(model: str, config: Config) -> Route:
+    """Choose the route for a request naming `model`.
+
+    A `provider/model` or `provider,model` reference whose provider is configured goes straight
+    there (so `claude --model openrouter/deepseek/deepseek-chat` and `/model` inside Claude Code
+    can pick any model); anything else, Claude Code's `claude-*` names included, takes
+    `router.default`.
+
+    Raises:
+        ConfigError: `router.default` names an unknown provider (config validation normally
+            prevents this).
+    """
+    parts = split_model_ref(model)
+    if parts is not None:
+        provider = config.providers.get(parts[0])
+        if provider is not None:
+            return Route(provider=provider, model=parts[1], reason="explicit")
+    default = split_model_ref(config.router.default)
+    provider = config.providers.get(default[0]) if default else None
+    if default is None or provider is None:
+        raise ConfigError(
+            f"{config.source}: router.default is {config.router.default!r}, which names no "
+            "configured provider. Fix it with 'ccroute config set router.default "
+            "openrouter/<model>'."
+        )
+    return Route(provider=provider, model=default[1], reason="default")
