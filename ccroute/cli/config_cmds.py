@@ -1,5 +1,132 @@
-"""Placeholder: replaced by the module's owner."""
+"""`ccroute config ...`: read and edit config.toml from the command line.
+
+Owns: the get/set/unset/show/path commands and how their results are printed (plain text for
+people and shell scripts, `--json` for programs). All reading, validation and writing is
+`ccroute.config`'s; errors are raised as `CcrouteError` and printed once by the root app.
+
+Must not import: aiohttp or keyring (keys are `ccroute keys`' business).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
 
 import typer
+from rich.console import Console
+from rich.text import Text
 
-app = typer.Typer()
+from ccroute import config
+
+app = typer.Typer(
+    help=(
+        "Read and change ccroute's settings in config.toml. Edits keep your settings but not "
+        "comments in the file. API keys never go here: use 'ccroute keys set'."
+    ),
+    no_args_is_help=True,
+)
+
+
+def _toml_scalar(value: object) -> str:
+    """A value as TOML text, e.g. 3456 or "127.0.0.1"."""
+    import tomli_w
+
+    return tomli_w.dumps({"v": value}).removeprefix("v = ").rstrip("\n")
+
+
+def _toml_key(key: str) -> str:
+    """A table key as TOML text, quoted when it is not a bare key."""
+    import tomli_w
+
+    return tomli_w.dumps({key: 0}).rsplit(" = ", 1)[0]
+
+
+@app.command("get")
+def get(
+    key: str = typer.Argument(..., help="Dotted key, e.g. server.port or providers.openrouter."),
+    as_json: bool = typer.Option(False, "--json", help="Print the value as JSON."),
+) -> None:
+    """Print a setting's effective value (defaults included); a table prints as TOML."""
+    value = config.get_value(key)
+    if as_json:
+        typer.echo(json.dumps(value, indent=2 if isinstance(value, dict) else None))
+    elif isinstance(value, dict):
+        import tomli_w
+
+        typer.echo(tomli_w.dumps(value).rstrip("\n"))
+    elif value is not None:
+        typer.echo(str(value))
+
+
+@app.command("set")
+def set_(
+    key: str = typer.Argument(..., help="Dotted key, e.g. providers.local.base_url."),
+    value: str = typer.Argument(..., help="The new value; numbers for ports and max_tokens."),
+) -> None:
+    """Set a value in config.toml after checking the whole resulting config."""
+    stored = config.set_value(key, value)
+    typer.echo(f"{key} = {_toml_scalar(stored)}  (written to {config.paths().config_file})")
+
+
+@app.command("unset")
+def unset(
+    key: str = typer.Argument(..., help="Dotted key or table, e.g. server.port or providers.x."),
+) -> None:
+    """Remove a value (or table) from config.toml so its default applies again."""
+    config.unset_value(key)
+    typer.echo(f"Removed {key} from {config.paths().config_file}.")
+
+
+@app.command("show")
+def show(
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help='Print {"file": path, "config": {...}, "origins": {key: origin}} as JSON.',
+    ),
+) -> None:
+    """Print the effective configuration as TOML, marking values that are defaults."""
+    items = config.settings()
+    source = config.paths().config_file
+    if as_json:
+        tree: dict[str, Any] = {}
+        for item in items:
+            node = tree
+            *tables, leaf = _split(item.key)
+            for table in tables:
+                node = node.setdefault(table, {})
+            node[leaf] = item.value
+        origins = {item.key: item.origin for item in items}
+        typer.echo(json.dumps({"file": str(source), "config": tree, "origins": origins}, indent=2))
+        return
+
+    out = Text()
+    exists = "" if source.exists() else " (does not exist yet: all defaults)"
+    out.append(f"# Effective configuration. File: {source}{exists}\n", style="dim")
+    current: str | None = None
+    for item in items:
+        *tables, leaf = _split(item.key)
+        header = ".".join(_toml_key(t) for t in tables)
+        if header != current:
+            out.append(f"{'' if current is None else chr(10)}[{header}]\n", style="bold")
+            current = header
+        if item.value is None:
+            out.append(f"# {_toml_key(leaf)} is not set\n", style="dim")
+            continue
+        out.append(f"{_toml_key(leaf)} = {_toml_scalar(item.value)}")
+        if item.origin != "file":
+            note = "default" if item.origin == "default" else f"from {item.origin}"
+            out.append(f"  # {note}", style="dim")
+        out.append("\n")
+    Console(soft_wrap=True, highlight=False).print(out, end="")
+
+
+def _split(key: str) -> list[str]:
+    """A settings key → its table path and leaf; header names may contain dots."""
+    return key.split(".", 3) if key.startswith("providers.") else key.split(".")
+
+
+@app.command("path")
+def path() -> None:
+    """Print the path of config.toml (it may not exist until the first 'config set')."""
+    typer.echo(str(config.paths().config_file))
