@@ -13,8 +13,6 @@ import json
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from ccroute import config
 
@@ -99,6 +97,10 @@ def show(
         origins = {item.key: item.origin for item in items}
         typer.echo(json.dumps({"file": str(source), "config": tree, "origins": origins}, indent=2))
         return
+
+    # rich is slow to import and only `show` needs it, so every other command skips it.
+    from rich.console import Console
+    from rich.text import Text
 
     out = Text()
     exists = "" if source.exists() else " (does not exist yet: all defaults)"

@@ -13,8 +13,6 @@ import json
 import sys
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ccroute import keys
 from ccroute.config import Config, ProviderConfig, load_config
@@ -104,6 +102,10 @@ def list_(
         data = [{"provider": n, "source": s, "key": m} for n, s, m in rows]
         typer.echo(json.dumps(data, indent=2))
         return
+    # rich is slow to import and only `list` needs it, so every other command skips it.
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("provider", "source", "key")
     for name, source, masked in rows:
         table.add_row(name, source, masked or "-")
