@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.openai_upstream import Reply, text_reply, tool_calls_reply
+from tests.fakes.openai_upstream import Reply, error_reply, text_reply, tool_calls_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -146,6 +146,41 @@ def test_two_parallel_tool_calls_in_one_response_both_execute(e2e, upstream):
     assert sorted(a["tool_call_id"] for a in answers) == sorted(issued), e2e.report(
         "the second request must answer both tool calls with tool messages"
     )
+    assert e2e.fake.problems == []
+
+
+def test_upstream_400_reaches_claude_code_as_an_api_error_without_retries(e2e, upstream):
+    e2e.fake.set_script(
+        [error_reply(400, "Invalid parameter: bogus-marker-7731", code="invalid_parameter")]
+    )
+    e2e.configure(upstream)
+
+    run = e2e.code("say hi")
+
+    assert run.returncode == 1, e2e.report("a 400 should make Claude Code exit 1")
+    result = run.result_json()
+    assert result["is_error"] is True
+    assert result["api_error_status"] == 400, e2e.report("the status should stay 400")
+    assert "bogus-marker-7731" in result["result"], e2e.report("upstream message lost")
+    assert len(e2e.fake.chat_requests) == 1, e2e.report("a 400 must not be retried")
+
+
+def test_transient_upstream_failure_is_retried_and_then_succeeds(e2e, upstream):
+    e2e.fake.set_script(
+        [
+            error_reply(503, "No provider available right now", error_type="server_error"),
+            text_reply("Recovered."),
+        ]
+    )
+    e2e.configure(upstream)
+
+    run = e2e.code("say hi")
+
+    assert run.returncode == 0, e2e.report("a transient 503 should be retried")
+    result = run.result_json()
+    assert result["is_error"] is False, e2e.report("Claude Code reported an error")
+    assert result["result"] == "Recovered."
+    assert len(e2e.fake.chat_requests) == 2
     assert e2e.fake.problems == []
 
 
