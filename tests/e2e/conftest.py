@@ -139,7 +139,7 @@ class E2E:
         for d in (self.home, self.ccroute_home, self.project):
             d.mkdir(parents=True, exist_ok=True)
         self.project = self.project.resolve()
-        self.port = free_port()
+        self.port = 0  # chosen in configure(), once the fake upstream holds its own port
 
     # -- environment ----------------------------------------------------------------------------
 
@@ -210,6 +210,7 @@ class E2E:
     def configure(self, base_url: str, model: str = MODEL) -> None:
         """The three `ccroute config set` calls every e2e test starts with."""
         __tracebackhide__ = True
+        self.port = free_port()
         self.must("config", "set", "providers.openrouter.base_url", base_url)
         self.must("config", "set", "router.default", f"openrouter/{model}")
         self.must("config", "set", "server.port", str(self.port))
