@@ -157,6 +157,7 @@ class _Field:
     expected: str
     example: str
     normalize: Callable[[Any], Any]  # valid value (of `kind`) -> stored form; ValueError if not
+    echo: bool = True  # False: never repeat a bad value (it may be a pasted API key)
 
 
 def _host(value: str) -> str:
@@ -239,7 +240,9 @@ _ROUTER: Mapping[str, _Field] = {
 _PROVIDER: Mapping[str, _Field] = {
     "wire": _Field(str, f"one of {', '.join(KNOWN_WIRES)}", KNOWN_WIRES[0], _wire),
     "base_url": _Field(str, "an http(s) URL", "http://localhost:8000/v1", _url),
-    "api_key_env": _Field(str, "an environment variable name", "MY_PROVIDER_API_KEY", _env_name),
+    "api_key_env": _Field(
+        str, "an environment variable name", "MY_PROVIDER_API_KEY", _env_name, echo=False
+    ),
     "max_tokens": _Field(int, "a positive integer", "32000", _positive),
 }
 _HEADER = _Field(str, "a single-line string", "ccroute", _header_value)
@@ -332,9 +335,20 @@ def _check(spec: _Field, value: object) -> Any:
     return spec.normalize(value)
 
 
+def _got(key: str, spec: _Field, value: object) -> str:
+    """How an invalid value is quoted back: verbatim, or withheld when it may be a secret."""
+    if spec.echo:
+        return f"got {value!r}"
+    provider = key.split(".")[1] if key.startswith("providers.") else "<provider>"
+    return (
+        "got something else (not repeated here: if it is the key itself, store it with "
+        f"'ccroute keys set {provider}' instead)"
+    )
+
+
 def _invalid(key: str, spec: _Field, value: object) -> str:
     return (
-        f"{key} must be {spec.expected}, got {value!r}. "
+        f"{key} must be {spec.expected}, {_got(key, spec, value)}. "
         f"Fix it with 'ccroute config set {key} {spec.example}'."
     )
 
@@ -655,7 +669,8 @@ def set_value(key: str, raw: str, p: Paths | None = None) -> object:
         value = _check(spec, _parse_raw(spec, raw))
     except ValueError:
         raise ConfigError(
-            f"{dotted} must be {spec.expected}, got {raw!r}; {source} was not changed. "
+            f"{dotted} must be {spec.expected}, {_got(dotted, spec, raw)}; {source} was not "
+            "changed. "
             f"Example: 'ccroute config set {dotted} {spec.example}'."
         ) from None
     before = _read_doc(source)

@@ -438,3 +438,15 @@ def test_config_module_imports_no_cli_server_or_keyring_libraries() -> None:
 def test_known_wires_is_a_tuple_including_openai() -> None:
     assert isinstance(config.KNOWN_WIRES, tuple)
     assert "openai" in config.KNOWN_WIRES
+
+
+def test_a_key_pasted_into_api_key_env_is_never_repeated() -> None:
+    secret = "sk-or-v1-0123456789abcdef"
+    message = load_error(f"[providers.openrouter]\napi_key_env = '{secret}'\n")
+    assert "providers.openrouter.api_key_env" in message
+    assert "ccroute keys set openrouter" in message
+    assert secret not in message
+    with pytest.raises(ConfigError) as info:
+        set_value("providers.openrouter.api_key_env", secret)
+    assert secret not in info.value.message
+    assert "ccroute keys set openrouter" in info.value.message
