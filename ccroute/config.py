@@ -258,6 +258,10 @@ def _looks_secret(name: str) -> bool:
     return n in _SECRET_NAMES or n.endswith(("_key", "_token", "_secret", "_password"))
 
 
+def _secret_header(name: str) -> bool:
+    return name.lower() in _SECRET_HEADERS or _looks_secret(name)
+
+
 def _did_you_mean(word: str, choices: list[str]) -> str:
     import difflib
 
@@ -371,13 +375,16 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
                 f"or remove it with 'ccroute config unset {prefix}'."
             )
             continue
-        table = dict(check.table(prefix, raw))
+        if not isinstance(raw, dict):
+            check.table(prefix, raw)
+            continue
+        table = dict(raw)
         headers_raw = check.table(f"{prefix}.headers", table.pop("headers", {}))
         values = check.fields(prefix, table, _PROVIDER)
         headers: dict[str, str] = {}
         for header, value in headers_raw.items():
             key = f"{prefix}.headers.{header}"
-            if header.lower() in _SECRET_HEADERS:
+            if _secret_header(header):
                 check.secret(key)
             elif not _HEADER_NAME.match(header):
                 check.add(
@@ -578,9 +585,7 @@ def _known_key(parts: list[str], providers: set[str], *, for_set: bool = False) 
     key = ".".join(parts)
     head, rest = parts[0], parts[1:]
     header = len(parts) == 4 and head == "providers" and parts[2] == "headers"
-    if (len(parts) >= 2 and _looks_secret(parts[-1])) or (
-        header and parts[3].lower() in _SECRET_HEADERS
-    ):
+    if (len(parts) >= 2 and _looks_secret(parts[-1])) or (header and _secret_header(parts[3])):
         owner = parts[1] if head == "providers" else "<provider>"
         raise ConfigError(
             f"{key} looks like a secret; API keys never go in config.toml. Store the key "

@@ -230,8 +230,12 @@ def test_unknown_provider_field_suggests_the_nearest_field() -> None:
         ("[providers.openrouter]\napi_key = 'sk-secret'\n", "providers.openrouter.api_key"),
         ("[providers.openrouter]\ntoken = 'sk-secret'\n", "providers.openrouter.token"),
         (
-            "[providers.openrouter.headers]\nAuthorization = 'Bearer sk'\n",
+            "[providers.openrouter.headers]\nAuthorization = 'Bearer sk-secret'\n",
             "providers.openrouter.headers.Authorization",
+        ),
+        (
+            "[providers.openrouter.headers]\nX-Auth-Token = 'sk-secret'\n",
+            "providers.openrouter.headers.X-Auth-Token",
         ),
     ],
 )
@@ -248,6 +252,14 @@ def test_toml_syntax_error_names_file_position_and_config_path() -> None:
     assert str(config_file()) in message
     assert "line 2" in message
     assert "ccroute config path" in message
+
+
+def test_provider_that_is_not_a_table_is_one_problem() -> None:
+    message = load_error("[providers]\nlocal = 'http://localhost:1/v1'\n")
+    assert message.splitlines() == [
+        f"{config_file()}: providers.local must be a table, got 'http://localhost:1/v1'. "
+        "Remove it with 'ccroute config unset providers.local'."
+    ]
 
 
 def test_all_problems_are_reported_at_once() -> None:
