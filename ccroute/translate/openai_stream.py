@@ -1,0 +1,275 @@
+"""OpenAI `chat.completion.chunk` stream → Anthropic stream events.
+
+Owns: `StreamTranslator` (protocol.md §2.4 event order, §3.2 chunk format and tolerated quirks,
+§3.3 mappings, §4.7 mid-stream errors, §7 items 1, 10-13). Exported through
+`ccroute.translate.openai`.
+
+Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ccroute.translate import messages as m
+from ccroute.translate.messages import MessageDeltaUsage, StreamEvent, Usage
+from ccroute.translate.openai_errors import stream_error
+from ccroute.translate.openai_response import (
+    estimate_output_tokens,
+    matched_stop_sequence,
+    stop_reason_for,
+    tool_use_id,
+    usage_from,
+)
+
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class _Phase(enum.Enum):
+    IDLE = "idle"  # nothing emitted yet
+    STREAMING = "streaming"  # message_start emitted
+    DONE = "done"  # message_stop or an error event emitted; later input is ignored
+
+
+@dataclass(frozen=True)
+class _OpenBlock:
+    kind: Literal["text", "tool_use"]
+    index: int
+
+
+@dataclass
+class _ToolCall:
+    """One upstream tool call. `block_index` is None until its name is known and the
+    tool_use block is opened; `pending` holds argument fragments that arrived before that."""
+
+    upstream_id: str | None
+    name: str | None = None
+    block_index: int | None = None
+    pending: str = ""
+    arguments: str = field(default="", repr=False)
+
+
+class StreamTranslator:
+    """Translates one upstream chat.completion stream into Anthropic stream events.
+
+    Feed each parsed `data:` JSON chunk (not `[DONE]`) to `feed`, then call `finish` once on
+    `[DONE]` or end of stream; both return the events to send, in order:
+
+    - `message_start` first (on the first chunk), usage seeded with `input_tokens_estimate`.
+    - Text: a `text` block opens on the first content holding non-whitespace (whitespace
+      before it is held and prepended, and dropped if a tool call comes first: §7 item 1).
+    - Tool calls: a `tool_use` block opens when a call's id/name arrive; argument fragments are
+      sent as `input_json_delta` the moment they arrive; the previous block is closed first.
+      Calls are keyed by `index`, or by position in the chunk when `index` is missing; a new
+      non-null `id` under a known key starts a new call (servers that send every call with
+      index 0). A fragment repeating the whole arguments after they already form complete JSON
+      is dropped (§7 item 11). Calls that never send arguments get no delta (input `{}`).
+    - `finish_reason` and `usage` are recorded; `message_delta` waits for `finish` because
+      usage arrives in a later `choices: []` chunk (§3.2).
+    - `finish`: closes the open block, emits `message_delta` (stop_reason via
+      `stop_reason_for`, real usage when known, else an output estimate) and `message_stop`.
+    - A chunk with a top-level `error` object or `finish_reason: "error"` (OpenRouter §4.7)
+      emits one `error` event and ends the stream: no block stop, no `message_stop` after it.
+    Known limit: argument fragments for a call whose block was already closed (calls
+    interleaved by the upstream) cannot be sent and are dropped.
+    """
+
+    def __init__(self, *, message_id: str, model: str, input_tokens_estimate: int) -> None:
+        self._message_id = message_id
+        self._model = model
+        self._input_estimate = input_tokens_estimate
+        self._phase = _Phase.IDLE
+        self._open: _OpenBlock | None = None
+        self._next_index = 0
+        self._calls: dict[int, _ToolCall] = {}
+        self._tool_ids: set[str] = set()
+        self._tool_blocks = 0
+        self._held_whitespace = ""
+        self._finish_reason: str | None = None
+        self._stop_sequence: str | None = None
+        self._usage: Usage | None = None
+        self._output_chars = 0
+
+    def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        """One upstream chunk → the Anthropic events it implies (maybe none)."""
+        if self._phase is _Phase.DONE:
+            return []
+        error = chunk.get("error")
+        if error:
+            return self._fail(error)
+        events = self._start()
+        choices = chunk.get("choices")
+        for choice in choices if isinstance(choices, list) else ():
+            if isinstance(choice, dict) and choice.get("index", 0) == 0:
+                events += self._choice(choice)
+                if self._done():
+                    return events
+        usage = usage_from(chunk.get("usage"))
+        if usage is not None:
+            self._usage = usage
+        return events
+
+    def finish(self) -> list[StreamEvent]:
+        """End of the upstream stream → close the open block, `message_delta`, `message_stop`.
+
+        Emits them exactly once; later calls (or calls after an error event) return [].
+        """
+        if self._phase is _Phase.DONE:
+            return []
+        events = self._start() + self._close_open()
+        stop_reason = stop_reason_for(self._finish_reason, has_tool_use=self._tool_blocks > 0)
+        stop_sequence = self._stop_sequence if stop_reason == "end_turn" else None
+        if stop_sequence is not None:
+            stop_reason = "stop_sequence"
+        usage: MessageDeltaUsage
+        if self._usage is None:
+            usage = {"output_tokens": estimate_output_tokens(self._output_chars)}
+        else:
+            usage = {
+                "input_tokens": self._usage["input_tokens"],
+                "cache_creation_input_tokens": self._usage["cache_creation_input_tokens"],
+                "cache_read_input_tokens": self._usage["cache_read_input_tokens"],
+                "output_tokens": self._usage["output_tokens"],
+            }
+        events += [m.message_delta(stop_reason, usage, stop_sequence), m.message_stop()]
+        self._phase = _Phase.DONE
+        return events
+
+    # --- transitions ------------------------------------------------------------------------
+
+    def _done(self) -> bool:
+        return self._phase is _Phase.DONE
+
+    def _start(self) -> list[StreamEvent]:
+        if self._phase is not _Phase.IDLE:
+            return []
+        self._phase = _Phase.STREAMING
+        start = m.message_start(
+            message_id=self._message_id, model=self._model, input_tokens=self._input_estimate
+        )
+        return [start]
+
+    def _choice(self, choice: dict[str, Any]) -> list[StreamEvent]:
+        delta = choice.get("delta")
+        events: list[StreamEvent] = []
+        if isinstance(delta, dict):
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                events += self._text(content)
+            tool_calls = delta.get("tool_calls")
+            for position, call in enumerate(tool_calls if isinstance(tool_calls, list) else ()):
+                if isinstance(call, dict):
+                    events += self._tool_call(call, position)
+        match choice.get("finish_reason"):
+            case "error":
+                events += self._fail(None)
+            case str() as finish_reason:
+                self._finish_reason = finish_reason
+                self._stop_sequence = matched_stop_sequence(choice)
+        return events
+
+    def _text(self, text: str) -> list[StreamEvent]:
+        match self._open:
+            case _OpenBlock(kind="text", index=index):
+                self._output_chars += len(text)
+                return [m.content_block_delta(index, {"type": "text_delta", "text": text})]
+        if not text.strip():
+            self._held_whitespace += text
+            return []
+        text, self._held_whitespace = self._held_whitespace + text, ""
+        events = self._close_open()
+        index = self._open_block("text")
+        self._output_chars += len(text)
+        events.append(m.content_block_start(index, {"type": "text", "text": ""}))
+        events.append(m.content_block_delta(index, {"type": "text_delta", "text": text}))
+        return events
+
+    def _tool_call(self, fragment: dict[str, Any], position: int) -> list[StreamEvent]:
+        key = fragment.get("index")
+        if not isinstance(key, int) or isinstance(key, bool):
+            key = position
+        upstream_id = fragment.get("id") if isinstance(fragment.get("id"), str) else None
+        upstream_id = upstream_id or None
+        function = fragment.get("function")
+        function = function if isinstance(function, dict) else {}
+        name = function.get("name") if isinstance(function.get("name"), str) else None
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict):
+            arguments = _compact(arguments)
+        elif not isinstance(arguments, str):
+            arguments = ""
+
+        call = self._calls.get(key)
+        if call is None or (
+            upstream_id is not None
+            and call.upstream_id is not None
+            and upstream_id != call.upstream_id
+        ):
+            call = self._calls[key] = _ToolCall(upstream_id)
+        events: list[StreamEvent] = []
+        if call.block_index is None:
+            call.upstream_id = call.upstream_id or upstream_id
+            call.name = call.name or name or None
+            call.pending += arguments
+            if call.name is None:
+                return events  # cannot open a tool_use block without a name yet
+            events += self._open_tool_use(call)
+            arguments, call.pending = call.pending, ""
+        return events + self._arguments(call, arguments)
+
+    def _open_tool_use(self, call: _ToolCall) -> list[StreamEvent]:
+        events = self._close_open()
+        self._held_whitespace = ""
+        index = self._open_block("tool_use")
+        call.block_index = index
+        self._tool_blocks += 1
+        block_id = tool_use_id(
+            call.upstream_id, message_id=self._message_id, index=index, used=self._tool_ids
+        )
+        block: m.ResponseToolUseBlock = {
+            "type": "tool_use",
+            "id": block_id,
+            "name": call.name or "",
+            "input": {},
+        }
+        events.append(m.content_block_start(index, block))
+        return events
+
+    def _arguments(self, call: _ToolCall, arguments: str) -> list[StreamEvent]:
+        index = call.block_index
+        if not arguments or index is None or self._open != _OpenBlock("tool_use", index):
+            return []  # nothing to send, or the block was closed already (see class docstring)
+        if call.arguments and arguments.lstrip().startswith("{") and _is_json(call.arguments):
+            return []  # the whole arguments repeated after they were already complete
+        call.arguments += arguments
+        self._output_chars += len(arguments)
+        delta: m.InputJSONDelta = {"type": "input_json_delta", "partial_json": arguments}
+        return [m.content_block_delta(index, delta)]
+
+    def _open_block(self, kind: Literal["text", "tool_use"]) -> int:
+        index = self._next_index
+        self._next_index += 1
+        self._open = _OpenBlock(kind, index)
+        return index
+
+    def _close_open(self) -> list[StreamEvent]:
+        if self._open is None:
+            return []
+        index, self._open = self._open.index, None
+        return [m.content_block_stop(index)]
+
+    def _fail(self, error: object) -> list[StreamEvent]:
+        error_type, message = stream_error(error)
+        self._phase = _Phase.DONE
+        return [m.error_body(error_type, message)]
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
