@@ -21,6 +21,7 @@ import logging.handlers
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -30,7 +31,7 @@ from typing import Any
 from ccroute import __version__
 from ccroute.config import Config, Paths, paths, write_atomic
 from ccroute.errors import DaemonError, DaemonNotRunningError
-from ccroute.process import pid_alive, spawn_detached, terminate
+from ccroute.process import pid_alive, release, spawn_detached, terminate
 
 log = logging.getLogger("ccroute.daemon")
 
@@ -192,6 +193,7 @@ def start(config: Config, *, port: int | None = None, p: Paths | None = None) ->
     while time.monotonic() < deadline:
         info = _read_state(p)
         if info is not None and info.pid == proc.pid and probe(info, timeout=0.5) is not None:
+            release(proc)
             return info
         if proc.poll() is not None:
             with contextlib.suppress(DaemonNotRunningError):
@@ -199,6 +201,9 @@ def start(config: Config, *, port: int | None = None, p: Paths | None = None) ->
             raise DaemonError(_startup_failure(out_file, proc.returncode))
         time.sleep(0.02)
     terminate(proc.pid)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+    release(proc)
     raise DaemonError(
         f"The daemon did not become healthy within {START_TIMEOUT:.0f}s; see {out_file}."
     )

@@ -53,35 +53,40 @@ def spawn_detached(
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this PID exists (a zombie counts as gone where detectable)."""
+    """Whether a process with this PID exists (an exited child of ours counts as gone)."""
     if pid <= 0:
         return False
     if sys.platform == "win32":
         return _win_pid_alive(pid)
+    with contextlib.suppress(ChildProcessError, OSError):
+        # Our own child that has exited is reaped here (and so reported gone, not a zombie).
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return not _posix_is_zombie(pid)
+    return True
+
+
+def release(proc: subprocess.Popen[bytes]) -> None:
+    """Let go of a detached child's handle without waiting for it.
+
+    The daemon outlives the command that started it, so nobody waits for it here; its exit is
+    reaped later by `pid_alive` (POSIX) or needs no reaping (Windows). Marking the handle done
+    stops `Popen.__del__` from warning about a process that is still running.
+    """
+    if proc.returncode is None:
+        proc.returncode = 0
 
 
 def terminate(pid: int) -> None:
     """Ask the process to end: SIGTERM on POSIX, TerminateProcess on Windows. Gone is fine."""
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGTERM)
-
-
-def _posix_is_zombie(pid: int) -> bool:
-    # A killed child we have not reaped still answers kill(pid, 0); /proc says whether it is a
-    # zombie (Linux). Elsewhere we cannot tell cheaply and report it alive.
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"Z"
 
 
 def _win_pid_alive(pid: int) -> bool:  # pragma: no cover - exercised on Windows only

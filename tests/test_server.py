@@ -76,7 +76,7 @@ async def proxy(
         app = server.create_app(
             make_config(str(upstream.make_url("/v1"))), token=TOKEN, key_lookup=require_key
         )
-        return await aiohttp_client(app, server_kwargs={"handler_cancellation": True})
+        return await aiohttp_client(app)
 
     return start
 
@@ -362,9 +362,9 @@ async def test_client_disconnect_cancels_the_upstream_request(
 
     upstream_app = web.Application()
     upstream_app.router.add_post("/v1/chat/completions", endless)
-    upstream = await aiohttp_server(upstream_app, handler_cancellation=True)
+    upstream = await aiohttp_server(upstream_app)
     app = server.create_app(make_config(str(upstream.make_url("/v1"))), token=TOKEN)
-    client = await aiohttp_client(app, server_kwargs={"handler_cancellation": True})
+    client = await aiohttp_client(app)
     resp = await post_messages(client, anthropic_request())
     await resp.content.readuntil(b"text_delta")
     resp.close()

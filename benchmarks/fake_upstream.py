@@ -1,0 +1,103 @@
+"""A minimal, fast OpenAI-compatible upstream for benchmarks (loopback only).
+
+`POST /v1/chat/completions` answers a non-streaming request with a fixed `chat.completion` body
+and a streaming one with `--chunks` content chunks, a finish chunk, a usage chunk and
+`data: [DONE]` (protocol.md §3.2). It does as little work as possible so that the proxy's cost
+is what the benchmark sees.
+
+    python benchmarks/fake_upstream.py --port 0   # prints "PORT <n>" once listening
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from aiohttp import web
+
+COMPLETION = json.dumps(
+    {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": "bench/model",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hello! How can I help?"},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 20000, "completion_tokens": 8, "total_tokens": 20008},
+    }
+).encode()
+
+
+def stream_body(chunks: int) -> bytes:
+    def chunk(delta: dict[str, object], finish: str | None = None) -> bytes:
+        body = {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion.chunk",
+            "created": 1700000000,
+            "model": "bench/model",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+    parts = [chunk({"role": "assistant", "content": ""})]
+    parts += [chunk({"content": f"tok{i} "}) for i in range(chunks)]
+    parts.append(chunk({}, "stop"))
+    usage = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "bench/model",
+        "choices": [],
+        "usage": {"prompt_tokens": 20000, "completion_tokens": chunks, "total_tokens": 20050},
+    }
+    parts.append(b"data: " + json.dumps(usage).encode() + b"\n\n")
+    parts.append(b"data: [DONE]\n\n")
+    return b"".join(parts)
+
+
+def make_app(chunks: int) -> web.Application:
+    streamed = stream_body(chunks)
+    frames = [f + b"\n\n" for f in streamed.split(b"\n\n") if f]
+
+    async def completions(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if not body.get("stream"):
+            return web.Response(body=COMPLETION, content_type="application/json")
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        for frame in frames:
+            await resp.write(frame)
+        await resp.write_eof()
+        return resp
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/v1/chat/completions", completions)
+    return app
+
+
+async def main(port: int, chunks: int) -> None:
+    runner = web.AppRunner(make_app(chunks), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    print(f"PORT {bound}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--chunks", type=int, default=50)
+    args = parser.parse_args()
+    try:
+        asyncio.run(main(args.port, args.chunks))
+    except KeyboardInterrupt:
+        sys.exit(0)
