@@ -1,0 +1,206 @@
+"""Golden cases for the `openai` wire: tests/golden/openai/<case>/.
+
+Each case directory holds:
+- `request.in.json`: the Anthropic request (or `{"$fixture": "claude_code/<name>.json"}`, the
+  body of a captured Claude Code request under tests/fixtures/);
+- `request.out.json`: the upstream chat.completions body we must send;
+- `upstream.sse` + `expected.sse` (optional): a wire-accurate upstream stream and the Anthropic
+  SSE bytes we must emit for it;
+- `response.in.json` + `response.out.json` (optional): the same for `stream: false`;
+- `case.json` (optional): `{"upstream_model": str, "max_tokens_limit": int}`.
+
+`UPDATE_GOLDEN=1 pytest tests/test_translate_golden.py` rewrites the `*.out.json` and
+`expected.sse` files; review the diff before committing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccroute.translate import messages, openai, sse, tokens
+from tests.streamcheck import assert_well_formed, parse_sse
+
+TESTS = Path(__file__).parent
+GOLDEN = TESTS / "golden" / "openai"
+FIXTURES = TESTS / "fixtures"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+MESSAGE_ID = "msg_01GoldenCase0000000000"
+
+CASES = sorted(path.name for path in GOLDEN.iterdir() if path.is_dir())
+STREAM_CASES = [name for name in CASES if (GOLDEN / name / "upstream.sse").exists()]
+RESPONSE_CASES = [name for name in CASES if (GOLDEN / name / "response.in.json").exists()]
+
+
+def load_request(case: str) -> dict[str, Any]:
+    raw = json.loads((GOLDEN / case / "request.in.json").read_text())
+    if "$fixture" in raw:
+        captured = json.loads((FIXTURES / raw["$fixture"]).read_text())
+        return dict(captured["body"])
+    return dict(raw)
+
+
+def case_options(case: str) -> dict[str, Any]:
+    path = GOLDEN / case / "case.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def new_translator(case: str) -> openai.StreamTranslator:
+    req = messages.validate_request(load_request(case))
+    return openai.StreamTranslator(
+        message_id=MESSAGE_ID,
+        model=req["model"],
+        input_tokens_estimate=tokens.estimate_input_tokens(req),
+    )
+
+
+def translate_stream(case: str, pieces: Iterable[bytes]) -> bytes:
+    """Run upstream bytes, cut into `pieces`, through decoder + translator + encoder."""
+    decoder = sse.SSEDecoder()
+    translator = new_translator(case)
+    out = bytearray()
+    done = False
+
+    def handle(events: list[sse.SSEEvent]) -> None:
+        nonlocal done
+        for event in events:
+            if done:
+                return
+            if event.data == "[DONE]":
+                done = True
+                out.extend(b"".join(sse.encode(e) for e in translator.finish()))
+                return
+            for anthropic_event in translator.feed(json.loads(event.data)):
+                out.extend(sse.encode(anthropic_event))
+
+    for piece in pieces:
+        handle(decoder.feed(piece))
+    handle(decoder.close())
+    if not done:
+        out.extend(b"".join(sse.encode(e) for e in translator.finish()))
+    return bytes(out)
+
+
+def upstream_bytes(case: str) -> bytes:
+    return (GOLDEN / case / "upstream.sse").read_bytes()
+
+
+def one_byte_pieces(data: bytes) -> Iterator[bytes]:
+    return (data[i : i + 1] for i in range(len(data)))
+
+
+def random_pieces(data: bytes, seed: int) -> Iterator[bytes]:
+    rng = random.Random(seed)
+    at = 0
+    while at < len(data):
+        size = rng.randint(1, 64)
+        yield data[at : at + size]
+        at += size
+
+
+def check_golden(path: Path, actual: str) -> None:
+    if UPDATE:
+        path.write_text(actual)
+    assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 and review it"
+    assert actual == path.read_text(), f"{path} differs (UPDATE_GOLDEN=1 rewrites it)"
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_request_translates_to_the_golden_upstream_body(case: str) -> None:
+    req = messages.validate_request(load_request(case))
+    options = case_options(case)
+    body = openai.build_request(
+        req,
+        upstream_model=options.get("upstream_model", "vendor/model"),
+        limits=openai.ModelLimits(max_tokens=options.get("max_tokens_limit")),
+        stream=bool(req.get("stream")),
+    )
+    check_golden(GOLDEN / case / "request.out.json", as_json(body))
+
+
+@pytest.mark.parametrize("case", STREAM_CASES)
+def test_upstream_stream_translates_to_the_golden_anthropic_stream(case: str) -> None:
+    actual = translate_stream(case, [upstream_bytes(case)])
+    check_golden(GOLDEN / case / "expected.sse", actual.decode())
+
+
+@pytest.mark.parametrize("case", STREAM_CASES)
+def test_golden_anthropic_stream_is_well_formed(case: str) -> None:
+    assert_well_formed(parse_sse((GOLDEN / case / "expected.sse").read_bytes()))
+
+
+@pytest.mark.parametrize("case", STREAM_CASES)
+def test_stream_output_is_the_same_when_read_one_byte_at_a_time(case: str) -> None:
+    data = upstream_bytes(case)
+    assert translate_stream(case, one_byte_pieces(data)) == translate_stream(case, [data])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("case", STREAM_CASES)
+def test_stream_output_is_the_same_when_read_in_random_pieces(case: str, seed: int) -> None:
+    data = upstream_bytes(case)
+    assert translate_stream(case, random_pieces(data, seed)) == translate_stream(case, [data])
+
+
+@pytest.mark.parametrize("case", STREAM_CASES)
+def test_stream_output_is_the_same_with_crlf_line_endings(case: str) -> None:
+    data = upstream_bytes(case)
+    crlf = data.replace(b"\n", b"\r\n")
+    assert translate_stream(case, random_pieces(crlf, 7)) == translate_stream(case, [data])
+
+
+@pytest.mark.parametrize("case", RESPONSE_CASES)
+def test_upstream_response_translates_to_the_golden_message(case: str) -> None:
+    body = json.loads((GOLDEN / case / "response.in.json").read_text())
+    message = openai.parse_response(body, message_id=MESSAGE_ID, model=load_request(case)["model"])
+    check_golden(GOLDEN / case / "response.out.json", as_json(message))
+
+
+@pytest.mark.parametrize("case", sorted(set(RESPONSE_CASES) & set(STREAM_CASES)))
+def test_non_stream_response_has_the_same_content_as_the_stream(case: str) -> None:
+    body = json.loads((GOLDEN / case / "response.in.json").read_text())
+    message = openai.parse_response(body, message_id=MESSAGE_ID, model="m")
+    streamed = accumulate(parse_sse(translate_stream(case, [upstream_bytes(case)])))
+    assert message["content"] == streamed["content"]
+    assert message["stop_reason"] == streamed["stop_reason"]
+    assert message["stop_sequence"] == streamed["stop_sequence"]
+    assert message["usage"]["output_tokens"] == streamed["usage"]["output_tokens"]
+
+
+def accumulate(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Build the final Message from stream events, the way the Anthropic SDK does (§2.4)."""
+    message: dict[str, Any] = {}
+    partial: dict[int, str] = {}
+    for event in events:
+        match event["type"]:
+            case "message_start":
+                message = json.loads(json.dumps(event["message"]))
+            case "content_block_start":
+                message["content"].append(dict(event["content_block"]))
+            case "content_block_delta":
+                block = message["content"][event["index"]]
+                delta = event["delta"]
+                if delta["type"] == "text_delta":
+                    block["text"] += delta["text"]
+                elif delta["type"] == "input_json_delta":
+                    index = event["index"]
+                    partial[index] = partial.get(index, "") + delta["partial_json"]
+            case "content_block_stop":
+                block = message["content"][event["index"]]
+                if block["type"] == "tool_use":
+                    block["input"] = json.loads(partial.get(event["index"]) or "{}")
+            case "message_delta":
+                message["stop_reason"] = event["delta"]["stop_reason"]
+                message["stop_sequence"] = event["delta"]["stop_sequence"]
+                message["usage"].update(event["usage"])
+    return message
