@@ -12,7 +12,6 @@ at module level (`status` must stay fast; only `serve` loads the server). The pr
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.client
 import json
@@ -26,12 +25,15 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ccroute import __version__
 from ccroute.config import Config, Paths, paths, write_atomic
 from ccroute.errors import DaemonError, DaemonNotRunningError
 from ccroute.process import pid_alive, release, spawn_detached, terminate
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("ccroute.daemon")
 
@@ -319,6 +321,8 @@ def _setup_logging(log_file: Path | None) -> None:
 
 
 def _serve_blocking(config: Config, *, token: str, host: str, port: int, p: Paths) -> None:
+    import asyncio
+
     from ccroute.server import run
 
     started_at = time.time()
@@ -348,6 +352,8 @@ def _serve_blocking(config: Config, *, token: str, host: str, port: int, p: Path
 
 
 def _install_signal_handlers(stop_event: asyncio.Event) -> None:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
         sig = getattr(signal, name, None)
