@@ -209,18 +209,22 @@ def _header_value(value: str) -> str:
 
 
 def _model_ref(value: str) -> str:
-    parts = _split_ref(value)
+    parts = split_model_ref(value)
     if parts is None:
         raise ValueError
     return f"{parts[0]}/{parts[1]}"
 
 
-def _split_ref(ref: str) -> tuple[str, str] | None:
-    """`provider/model` or `provider,model` split at the first separator; None if malformed."""
-    cuts = [i for i in (ref.find("/"), ref.find(",")) if i >= 0]
-    if not cuts:
+def split_model_ref(ref: str) -> tuple[str, str] | None:
+    """Split a model reference into `(provider, model)`.
+
+    Accepts `provider/model` and claude-code-router's `provider,model`, split at whichever
+    separator comes first: `openrouter/anthropic/claude-x` gives `("openrouter",
+    "anthropic/claude-x")`. Returns None when that does not give two non-empty parts.
+    """
+    cut = min((i for i in (ref.find("/"), ref.find(",")) if i >= 0), default=-1)
+    if cut <= 0:
         return None
-    cut = min(cuts)
     provider, model = ref[:cut].strip(), ref[cut + 1 :].strip()
     return (provider, model) if provider and model else None
 
@@ -405,7 +409,7 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
         providers[name] = replace(base, **values, headers=MappingProxyType(merged))
 
     router_cfg = RouterConfig(**router)
-    ref = _split_ref(router_cfg.default)
+    ref = split_model_ref(router_cfg.default)
     if ref is not None and ref[0] not in providers:
         check.add(
             f"router.default names provider {ref[0]!r}, which is not configured (configured: "

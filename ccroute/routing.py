@@ -3,14 +3,14 @@
 Owns: the pure decision `(requested model name, config) -> Route`. No I/O, no clock, no
 network; it runs on every request, so it is a few dictionary look-ups.
 
-Must not import: aiohttp, typer, rich, keyring, or anything from ccroute but `config` types.
+Must not import: aiohttp, typer, rich, keyring, or anything from ccroute but `config`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ccroute.config import Config, ProviderConfig
+from ccroute.config import Config, ProviderConfig, split_model_ref
 from ccroute.errors import ConfigError
 
 
@@ -28,19 +28,6 @@ class Route:
     provider: ProviderConfig
     model: str
     reason: str
-
-
-def split_model_ref(ref: str) -> tuple[str, str] | None:
-    """Split a model reference into `(provider, model)`.
-
-    Accepts `provider/model` and claude-code-router's `provider,model`, split at whichever
-    separator comes first: `openrouter/anthropic/claude-x` gives `("openrouter",
-    "anthropic/claude-x")`. Returns None when that does not give two non-empty parts.
-    """
-    cut = min((i for i in (ref.find("/"), ref.find(",")) if i >= 0), default=-1)
-    if cut <= 0 or cut == len(ref) - 1:
-        return None
-    return ref[:cut].strip(), ref[cut + 1 :].strip()
 
 
 def resolve(model: str, config: Config) -> Route:

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from ccroute.config import Config, ProviderConfig, RouterConfig, ServerConfig
+from ccroute.config import (
+    Config,
+    ProviderConfig,
+    RouterConfig,
+    ServerConfig,
+    split_model_ref,
+)
 from ccroute.errors import ConfigError
-from ccroute.routing import resolve, split_model_ref
+from ccroute.routing import resolve
 
 
 def config(default: str = "openrouter/anthropic/claude-sonnet-4.5") -> Config:
