@@ -20,7 +20,7 @@ MAX_MESSAGE = 1000
 """Characters of upstream error text kept in a message."""
 
 _SECRET = re.compile(
-    r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-*.]{6,}|\bAIza[0-9A-Za-z_\-]{20,}|(?i:bearer)\s+[^\s\"',]+"
+    r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-*]{6,}|\bAIza[0-9A-Za-z_\-]{20,}|(?i:bearer)\s+[^\s\"',]+"
 )
 _CONTEXT_HINT = re.compile(
     r"context[ _-]?(?:length|window)|maximum context|prompt is too long|input token count"

@@ -1,0 +1,48 @@
+"""The translation core stays pure: importing it loads no framework, CLI or keyring code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FORBIDDEN = ("aiohttp", "typer", "rich", "keyring", "platformdirs")
+CORE_MODULES = (
+    "ccroute.translate",
+    "ccroute.translate.messages",
+    "ccroute.translate.sse",
+    "ccroute.translate.tokens",
+    "ccroute.translate.openai",
+)
+
+
+def test_importing_the_translation_core_loads_no_forbidden_package() -> None:
+    script = (
+        f"import json, sys\nimport {', '.join(CORE_MODULES)}\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    loaded = json.loads(result.stdout)
+    assert "ccroute.translate.openai" in loaded
+    leaked = [name for name in loaded if name.split(".")[0] in FORBIDDEN]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("name", ["uuid", "random", "secrets", "socket", "asyncio"])
+def test_translation_core_source_does_not_import_io_or_randomness(name: str) -> None:
+    core = Path(__file__).parent.parent / "ccroute" / "translate"
+    for path in core.glob("*.py"):
+        lines = path.read_text().splitlines()
+        imports = [line for line in lines if line.startswith(("import ", "from "))]
+        assert not any(line.split()[1].split(".")[0] == name for line in imports), (
+            f"{path.name} imports {name}"
+        )
