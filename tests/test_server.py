@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from tests.streamcheck import assert_well_formed, parse_sse
 
 from ccroute import server
 from ccroute.config import Config, ProviderConfig, RouterConfig, ServerConfig
 from ccroute.keys import require_key
+from ccroute.server import relay
 from tests.fakes.openai_upstream import (
     FakeOpenAI,
     error_reply,
@@ -23,6 +23,7 @@ from tests.fakes.openai_upstream import (
     text_reply,
     tool_calls_reply,
 )
+from tests.streamcheck import assert_well_formed, parse_sse
 
 TOKEN = "local-test-token"
 KEY = "sk-or-test-key-1234"
@@ -325,7 +326,7 @@ async def test_stream_cut_mid_way_ends_with_one_error_event(proxy: Any) -> None:
 
 
 async def test_idle_upstream_stream_gets_pings(proxy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server, "PING_INTERVAL", 0.05)
+    monkeypatch.setattr(relay, "PING_INTERVAL", 0.05)
     fake = FakeOpenAI([text_reply("slow text", chunk_size=3, chunk_delay=0.2)], api_key=KEY)
     client = await proxy(fake)
     events = parse_sse(await (await post_messages(client, anthropic_request())).read())

@@ -1,0 +1,126 @@
+"""`POST /v1/messages`: route, translate, call the provider, translate back.
+
+Owns: one request's trip — validation, the routing decision, the key, the upstream call through
+the shared session, and mapping upstream failures to Anthropic errors (before the first byte;
+afterwards the relay ends the stream with an `error` event).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ccroute.config import ProviderConfig
+from ccroute.errors import TranslationError, UpstreamError
+from ccroute.routing import resolve
+from ccroute.server.relay import relay_stream
+from ccroute.server.state import CONFIG, KEYS, SESSION
+from ccroute.translate.messages import MessagesRequest, validate_request
+from ccroute.wires import Wire, wire_for
+
+log = logging.getLogger("ccroute.server")
+
+_JSON = "application/json"
+
+
+async def read_json(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise TranslationError(f"Request body is not valid JSON: {exc}") from None
+
+
+async def handle_messages(request: web.Request) -> web.StreamResponse:
+    """`POST /v1/messages`: route, translate, call the provider, translate back.
+
+    Failures before the response starts become Anthropic error JSON (via the middleware);
+    failures after a stream started become one SSE `error` event (protocol.md §2.5).
+    """
+    started = time.monotonic()
+    req = validate_request(await read_json(request))
+    config = request.app[CONFIG]
+    route = resolve(req["model"], config)
+    wire = wire_for(route.provider.wire)
+    key = await request.app[KEYS].get(route.provider)
+    stream = bool(req.get("stream"))
+    limits = wire.translator.ModelLimits(max_tokens=route.provider.max_tokens)
+    upstream_body = wire.translator.build_request(
+        req, upstream_model=route.model, limits=limits, stream=stream
+    )
+    headers = {
+        **route.provider.headers,
+        **wire.auth_headers(key),
+        "Content-Type": _JSON,
+        "Accept": "text/event-stream" if stream else _JSON,
+    }
+    url = wire.url(route.provider.base_url, route.model, stream)
+    message_id = f"msg_{uuid.uuid4().hex[:24]}"
+    status = "error"
+    try:
+        async with request.app[SESSION].post(
+            url, data=json.dumps(upstream_body, separators=(",", ":")).encode(), headers=headers
+        ) as upstream:
+            if upstream.status >= 400:
+                raise _upstream_error(wire, upstream.status, await upstream.read(), upstream)
+            if stream:
+                response = await relay_stream(request, upstream, wire, req, message_id)
+            else:
+                response = await _relay_json(upstream, wire, req, message_id)
+            status = str(response.status)
+            return response
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise _unreachable(route.provider, exc) from None
+    finally:
+        log.info(
+            "%s model=%s route=%s/%s reason=%s stream=%s status=%s %.0fms",
+            message_id,
+            req["model"],
+            route.provider.name,
+            route.model,
+            route.reason,
+            stream,
+            status,
+            (time.monotonic() - started) * 1000,
+        )
+
+
+def _upstream_error(
+    wire: Wire, status: int, body: bytes, upstream: aiohttp.ClientResponse
+) -> UpstreamError:
+    err: UpstreamError = wire.translator.parse_error(status, body)
+    if err.retry_after is None and "retry-after" in upstream.headers:
+        err.retry_after = upstream.headers["retry-after"]
+    return err
+
+
+def _unreachable(provider: ProviderConfig, exc: BaseException) -> UpstreamError:
+    # Transient by nature: 529 makes Claude Code retry with its own backoff (claude-code.md).
+    reason = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+    return UpstreamError(
+        529,
+        "overloaded_error",
+        f"Could not reach provider '{provider.name}' at {provider.base_url}: {reason}",
+    )
+
+
+async def _relay_json(
+    upstream: aiohttp.ClientResponse, wire: Wire, req: MessagesRequest, message_id: str
+) -> web.Response:
+    raw = await upstream.read()
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise UpstreamError(
+            502, "api_error", "The provider returned a body that is not JSON."
+        ) from None
+    message = wire.translator.parse_response(body, message_id=message_id, model=req["model"])
+    return web.Response(
+        body=json.dumps(message, separators=(",", ":")).encode(), content_type=_JSON
+    )
