@@ -8,7 +8,8 @@ measures, each as the median over `--repeats` runs:
 - added latency p50/p99 of a non-streaming request: through ccroute minus direct to the
   upstream, for a tiny body and the ~78 KB Claude Code body from tests/fixtures;
 - time to first text delta and total time of a 50-chunk stream;
-- daemon CPU time per request (Linux /proc), RSS idle and after the load;
+- daemon CPU time per request (Linux /proc), RSS idle, after 100 requests with the 78 KB
+  body on a fresh daemon, and after the whole load;
 - `ccroute start` to healthy and `ccroute status` wall time.
 
 Every loop is bounded in count; all traffic stays on 127.0.0.1.
@@ -188,6 +189,9 @@ def run(requests: int, repeats: int) -> dict[str, float]:
                 ),
             )
             add("rss_idle_mib", proc_stat(pid)[1])
+            raw_big = json.dumps(big).encode()
+            timed_posts(port, "/v1/messages", raw_big, token_headers, 100)
+            add("rss_after_100_78kb_mib", proc_stat(pid)[1])
 
             for name, body in (("tiny", tiny), ("78kb", big)):
                 raw = json.dumps(body).encode()
