@@ -13,6 +13,7 @@ FORBIDDEN = ("aiohttp", "typer", "rich", "keyring", "platformdirs")
 CORE_MODULES = (
     "ccroute.translate",
     "ccroute.translate.messages",
+    "ccroute.translate.events",
     "ccroute.translate.sse",
     "ccroute.translate.tokens",
     "ccroute.translate.openai",

@@ -1,12 +1,14 @@
-"""The Anthropic Messages API shapes ccroute speaks to Claude Code, their validation, and events.
+"""The Anthropic Messages API as ccroute speaks it to Claude Code: shapes, validation, events.
 
-Owns: TypedDicts for the request (`MessagesRequest`), the response (`Message`) and the stream
-events (`StreamEvent`) we use (protocol.md §1, §2.1, §2.4); `validate_request`, which checks the
-fields the translators rely on and names the JSON path of any problem; the builders of the SSE
-event dicts; the error body and the HTTP status → `error.type` table (protocol.md §2.5).
+Owns: TypedDicts for the request (`MessagesRequest`, protocol.md §1) and `validate_request`,
+which checks the fields the translators rely on and names the JSON path of any problem. The
+response and stream shapes, the event builders, `error_body` and `error_type_for_status` live in
+`ccroute.translate.events` and are re-exported here (§2.1, §2.4, §2.5), so callers need only
+this module.
 
-Must not import: anything beyond the standard library and `ccroute.errors` (no aiohttp, typer,
-rich, keyring, platformdirs; no file, network, clock or random/uuid I/O).
+Must not import: anything beyond the standard library, `ccroute.errors` and
+`ccroute.translate.events` (no aiohttp, typer, rich, keyring, platformdirs; no file, network,
+clock or random/uuid I/O).
 """
 
 from __future__ import annotations
@@ -14,6 +16,93 @@ from __future__ import annotations
 from typing import Any, Literal, NoReturn, NotRequired, Required, TypedDict
 
 from ccroute.errors import TranslationError
+from ccroute.translate.events import (
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    ContentBlockStopEvent,
+    Delta,
+    ErrorDetail,
+    ErrorEvent,
+    InputJSONDelta,
+    Message,
+    MessageDeltaBody,
+    MessageDeltaEvent,
+    MessageDeltaUsage,
+    MessageStartEvent,
+    MessageStopEvent,
+    PingEvent,
+    RedactedThinkingBlock,
+    ResponseBlock,
+    ResponseTextBlock,
+    ResponseToolUseBlock,
+    SignatureDelta,
+    StopReason,
+    StreamEvent,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    Usage,
+    content_block_delta,
+    content_block_start,
+    content_block_stop,
+    error_body,
+    error_type_for_status,
+    message_delta,
+    message_start,
+    message_stop,
+    ping,
+)
+
+__all__ = [
+    "Base64ImageSource",
+    "ContentBlock",
+    "ContentBlockDeltaEvent",
+    "ContentBlockStartEvent",
+    "ContentBlockStopEvent",
+    "Delta",
+    "ErrorDetail",
+    "ErrorEvent",
+    "ImageBlock",
+    "InputJSONDelta",
+    "Message",
+    "MessageDeltaBody",
+    "MessageDeltaEvent",
+    "MessageDeltaUsage",
+    "MessageParam",
+    "MessageStartEvent",
+    "MessageStopEvent",
+    "MessagesRequest",
+    "OtherBlock",
+    "PingEvent",
+    "RedactedThinkingBlock",
+    "ResponseBlock",
+    "ResponseTextBlock",
+    "ResponseToolUseBlock",
+    "Role",
+    "SignatureDelta",
+    "StopReason",
+    "StreamEvent",
+    "TextBlock",
+    "TextDelta",
+    "ThinkingBlock",
+    "ThinkingDelta",
+    "ToolChoice",
+    "ToolDefinition",
+    "ToolResultBlock",
+    "ToolUseBlock",
+    "URLImageSource",
+    "Usage",
+    "content_block_delta",
+    "content_block_start",
+    "content_block_stop",
+    "error_body",
+    "error_type_for_status",
+    "message_delta",
+    "message_start",
+    "message_stop",
+    "ping",
+    "validate_request",
+]
 
 # --- request shapes (protocol.md §1) -------------------------------------------------------------
 
@@ -55,17 +144,6 @@ class ToolResultBlock(TypedDict):
     content: NotRequired[str | list[dict[str, Any]]]  # text/image/search_result/document blocks
     is_error: NotRequired[bool]
     cache_control: NotRequired[dict[str, Any]]
-
-
-class ThinkingBlock(TypedDict):
-    type: Literal["thinking"]
-    thinking: str
-    signature: str
-
-
-class RedactedThinkingBlock(TypedDict):
-    type: Literal["redacted_thinking"]
-    data: str
 
 
 class OtherBlock(TypedDict):
@@ -142,241 +220,6 @@ class MessagesRequest(TypedDict, total=False):
     tool_choice: ToolChoice
     thinking: dict[str, Any]
     metadata: dict[str, Any]
-
-
-# --- response and stream shapes (protocol.md §2.1, §2.4) ----------------------------------------
-
-StopReason = Literal[
-    "end_turn",
-    "max_tokens",
-    "stop_sequence",
-    "tool_use",
-    "pause_turn",
-    "refusal",
-    "model_context_window_exceeded",
-]
-
-
-class Usage(TypedDict):
-    """Token counts; `input_tokens` is the uncached part only (protocol.md §2.3)."""
-
-    input_tokens: int
-    output_tokens: int
-    cache_creation_input_tokens: int
-    cache_read_input_tokens: int
-
-
-class ResponseToolUseBlock(TypedDict):
-    type: Literal["tool_use"]
-    id: str
-    name: str
-    input: dict[str, Any]
-
-
-class ResponseTextBlock(TypedDict):
-    type: Literal["text"]
-    text: str
-
-
-ResponseBlock = ResponseTextBlock | ResponseToolUseBlock | ThinkingBlock | RedactedThinkingBlock
-
-
-class Message(TypedDict):
-    """A non-streaming response body, and the `message` of `message_start` (protocol.md §2.1)."""
-
-    id: str
-    type: Literal["message"]
-    role: Literal["assistant"]
-    model: str
-    content: list[ResponseBlock]
-    stop_reason: StopReason | None
-    stop_sequence: str | None
-    usage: Usage
-
-
-class TextDelta(TypedDict):
-    type: Literal["text_delta"]
-    text: str
-
-
-class InputJSONDelta(TypedDict):
-    type: Literal["input_json_delta"]
-    partial_json: str
-
-
-class ThinkingDelta(TypedDict):
-    type: Literal["thinking_delta"]
-    thinking: str
-
-
-class SignatureDelta(TypedDict):
-    type: Literal["signature_delta"]
-    signature: str
-
-
-Delta = TextDelta | InputJSONDelta | ThinkingDelta | SignatureDelta
-
-
-class MessageStartEvent(TypedDict):
-    type: Literal["message_start"]
-    message: Message
-
-
-class ContentBlockStartEvent(TypedDict):
-    type: Literal["content_block_start"]
-    index: int
-    content_block: ResponseBlock
-
-
-class ContentBlockDeltaEvent(TypedDict):
-    type: Literal["content_block_delta"]
-    index: int
-    delta: Delta
-
-
-class ContentBlockStopEvent(TypedDict):
-    type: Literal["content_block_stop"]
-    index: int
-
-
-class MessageDeltaBody(TypedDict):
-    stop_reason: StopReason | None
-    stop_sequence: str | None
-
-
-class MessageDeltaUsage(TypedDict, total=False):
-    """Cumulative counts; fields other than `output_tokens` only when known (protocol.md §2.4)."""
-
-    output_tokens: Required[int]
-    input_tokens: int
-    cache_creation_input_tokens: int
-    cache_read_input_tokens: int
-
-
-class MessageDeltaEvent(TypedDict):
-    type: Literal["message_delta"]
-    delta: MessageDeltaBody
-    usage: MessageDeltaUsage
-
-
-class MessageStopEvent(TypedDict):
-    type: Literal["message_stop"]
-
-
-class PingEvent(TypedDict):
-    type: Literal["ping"]
-
-
-class ErrorDetail(TypedDict):
-    type: str
-    message: str
-
-
-class ErrorEvent(TypedDict):
-    """Both the body of an HTTP error response and the SSE `error` event (protocol.md §2.5)."""
-
-    type: Literal["error"]
-    error: ErrorDetail
-
-
-StreamEvent = (
-    MessageStartEvent
-    | ContentBlockStartEvent
-    | ContentBlockDeltaEvent
-    | ContentBlockStopEvent
-    | MessageDeltaEvent
-    | MessageStopEvent
-    | PingEvent
-    | ErrorEvent
-)
-
-# --- event builders (protocol.md §2.4) -----------------------------------------------------------
-
-
-def message_start(*, message_id: str, model: str, input_tokens: int) -> MessageStartEvent:
-    """`message_start` with empty content and usage seeded with an input estimate (§2.4)."""
-    usage: Usage = {
-        "input_tokens": input_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-        "output_tokens": 1,
-    }
-    message: Message = {
-        "id": message_id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": usage,
-    }
-    return {"type": "message_start", "message": message}
-
-
-def content_block_start(index: int, content_block: ResponseBlock) -> ContentBlockStartEvent:
-    return {"type": "content_block_start", "index": index, "content_block": content_block}
-
-
-def content_block_delta(index: int, delta: Delta) -> ContentBlockDeltaEvent:
-    return {"type": "content_block_delta", "index": index, "delta": delta}
-
-
-def content_block_stop(index: int) -> ContentBlockStopEvent:
-    return {"type": "content_block_stop", "index": index}
-
-
-def message_delta(
-    stop_reason: StopReason | None, usage: MessageDeltaUsage, stop_sequence: str | None = None
-) -> MessageDeltaEvent:
-    return {
-        "type": "message_delta",
-        "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-        "usage": usage,
-    }
-
-
-def message_stop() -> MessageStopEvent:
-    return {"type": "message_stop"}
-
-
-def ping() -> PingEvent:
-    return {"type": "ping"}
-
-
-def error_body(error_type: str, message: str) -> ErrorEvent:
-    """`{"type":"error","error":{"type":error_type,"message":message}}` (protocol.md §2.5)."""
-    return {"type": "error", "error": {"type": error_type, "message": message}}
-
-
-_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    408: "timeout_error",
-    409: "conflict_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    502: "api_error",
-    503: "overloaded_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
-
-def error_type_for_status(status: int) -> str:
-    """The Anthropic `error.type` for an HTTP status (protocol.md §2.5 and §3.4).
-
-    Statuses missing from the table fall back by class: other 4xx → `invalid_request_error`,
-    anything else → `api_error`.
-    """
-    known = _ERROR_TYPES.get(status)
-    if known is not None:
-        return known
-    return "invalid_request_error" if 400 <= status < 500 else "api_error"
 
 
 # --- validation (protocol.md §1.2, §1.5, §1.6) ---------------------------------------------------

@@ -69,6 +69,15 @@ def build_request(
     Raises:
         TranslationError: a structure `validate_request` should have rejected, naming its path.
     """
+    try:
+        return _build(req, upstream_model, limits, stream)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise TranslationError(f"request could not be translated ({exc!r})") from exc
+
+
+def _build(
+    req: MessagesRequest, upstream_model: str, limits: ModelLimits, stream: bool
+) -> dict[str, Any]:
     body: dict[str, Any] = {"model": upstream_model, "messages": _messages(req)}
     max_tokens = req["max_tokens"]
     if limits.max_tokens is not None:

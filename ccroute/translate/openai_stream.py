@@ -97,6 +97,8 @@ class StreamTranslator:
         """One upstream chunk → the Anthropic events it implies (maybe none)."""
         if self._phase is _Phase.DONE:
             return []
+        if not isinstance(chunk, dict):
+            return self._start()  # not a chunk object: nothing to translate
         error = chunk.get("error")
         if error:
             return self._fail(error)
@@ -156,7 +158,7 @@ class StreamTranslator:
         delta = choice.get("delta")
         events: list[StreamEvent] = []
         if isinstance(delta, dict):
-            content = delta.get("content")
+            content = delta.get("content") or delta.get("refusal")  # OpenAI streams refusals
             if isinstance(content, str) and content:
                 events += self._text(content)
             tool_calls = delta.get("tool_calls")

@@ -1,0 +1,260 @@
+"""The Anthropic Messages API response and stream shapes, their builders, and error types.
+
+Owns: TypedDicts for the non-streaming response (`Message`) and the SSE events (`StreamEvent`)
+(protocol.md §2.1, §2.4); one builder per event type; the error body and the HTTP status →
+`error.type` table (§2.5). `ccroute.translate.messages` re-exports all of it, so callers
+import from there.
+
+Must not import: anything beyond the standard library (no aiohttp, typer, rich, keyring,
+platformdirs; no file, network, clock or random/uuid I/O).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Required, TypedDict
+
+
+class ThinkingBlock(TypedDict):
+    type: Literal["thinking"]
+    thinking: str
+    signature: str
+
+
+class RedactedThinkingBlock(TypedDict):
+    type: Literal["redacted_thinking"]
+    data: str
+
+
+# --- response and stream shapes (protocol.md §2.1, §2.4) ----------------------------------------
+
+StopReason = Literal[
+    "end_turn",
+    "max_tokens",
+    "stop_sequence",
+    "tool_use",
+    "pause_turn",
+    "refusal",
+    "model_context_window_exceeded",
+]
+
+
+class Usage(TypedDict):
+    """Token counts; `input_tokens` is the uncached part only (protocol.md §2.3)."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+
+
+class ResponseToolUseBlock(TypedDict):
+    type: Literal["tool_use"]
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+class ResponseTextBlock(TypedDict):
+    type: Literal["text"]
+    text: str
+
+
+ResponseBlock = ResponseTextBlock | ResponseToolUseBlock | ThinkingBlock | RedactedThinkingBlock
+
+
+class Message(TypedDict):
+    """A non-streaming response body, and the `message` of `message_start` (protocol.md §2.1)."""
+
+    id: str
+    type: Literal["message"]
+    role: Literal["assistant"]
+    model: str
+    content: list[ResponseBlock]
+    stop_reason: StopReason | None
+    stop_sequence: str | None
+    usage: Usage
+
+
+class TextDelta(TypedDict):
+    type: Literal["text_delta"]
+    text: str
+
+
+class InputJSONDelta(TypedDict):
+    type: Literal["input_json_delta"]
+    partial_json: str
+
+
+class ThinkingDelta(TypedDict):
+    type: Literal["thinking_delta"]
+    thinking: str
+
+
+class SignatureDelta(TypedDict):
+    type: Literal["signature_delta"]
+    signature: str
+
+
+Delta = TextDelta | InputJSONDelta | ThinkingDelta | SignatureDelta
+
+
+class MessageStartEvent(TypedDict):
+    type: Literal["message_start"]
+    message: Message
+
+
+class ContentBlockStartEvent(TypedDict):
+    type: Literal["content_block_start"]
+    index: int
+    content_block: ResponseBlock
+
+
+class ContentBlockDeltaEvent(TypedDict):
+    type: Literal["content_block_delta"]
+    index: int
+    delta: Delta
+
+
+class ContentBlockStopEvent(TypedDict):
+    type: Literal["content_block_stop"]
+    index: int
+
+
+class MessageDeltaBody(TypedDict):
+    stop_reason: StopReason | None
+    stop_sequence: str | None
+
+
+class MessageDeltaUsage(TypedDict, total=False):
+    """Cumulative counts; fields other than `output_tokens` only when known (protocol.md §2.4)."""
+
+    output_tokens: Required[int]
+    input_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+
+
+class MessageDeltaEvent(TypedDict):
+    type: Literal["message_delta"]
+    delta: MessageDeltaBody
+    usage: MessageDeltaUsage
+
+
+class MessageStopEvent(TypedDict):
+    type: Literal["message_stop"]
+
+
+class PingEvent(TypedDict):
+    type: Literal["ping"]
+
+
+class ErrorDetail(TypedDict):
+    type: str
+    message: str
+
+
+class ErrorEvent(TypedDict):
+    """Both the body of an HTTP error response and the SSE `error` event (protocol.md §2.5)."""
+
+    type: Literal["error"]
+    error: ErrorDetail
+
+
+StreamEvent = (
+    MessageStartEvent
+    | ContentBlockStartEvent
+    | ContentBlockDeltaEvent
+    | ContentBlockStopEvent
+    | MessageDeltaEvent
+    | MessageStopEvent
+    | PingEvent
+    | ErrorEvent
+)
+
+# --- event builders (protocol.md §2.4) -----------------------------------------------------------
+
+
+def message_start(*, message_id: str, model: str, input_tokens: int) -> MessageStartEvent:
+    """`message_start` with empty content and usage seeded with an input estimate (§2.4)."""
+    usage: Usage = {
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 1,
+    }
+    message: Message = {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+    return {"type": "message_start", "message": message}
+
+
+def content_block_start(index: int, content_block: ResponseBlock) -> ContentBlockStartEvent:
+    return {"type": "content_block_start", "index": index, "content_block": content_block}
+
+
+def content_block_delta(index: int, delta: Delta) -> ContentBlockDeltaEvent:
+    return {"type": "content_block_delta", "index": index, "delta": delta}
+
+
+def content_block_stop(index: int) -> ContentBlockStopEvent:
+    return {"type": "content_block_stop", "index": index}
+
+
+def message_delta(
+    stop_reason: StopReason | None, usage: MessageDeltaUsage, stop_sequence: str | None = None
+) -> MessageDeltaEvent:
+    return {
+        "type": "message_delta",
+        "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
+        "usage": usage,
+    }
+
+
+def message_stop() -> MessageStopEvent:
+    return {"type": "message_stop"}
+
+
+def ping() -> PingEvent:
+    return {"type": "ping"}
+
+
+def error_body(error_type: str, message: str) -> ErrorEvent:
+    """`{"type":"error","error":{"type":error_type,"message":message}}` (protocol.md §2.5)."""
+    return {"type": "error", "error": {"type": error_type, "message": message}}
+
+
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    409: "conflict_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    502: "api_error",
+    503: "overloaded_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+
+def error_type_for_status(status: int) -> str:
+    """The Anthropic `error.type` for an HTTP status (protocol.md §2.5 and §3.4).
+
+    Statuses missing from the table fall back by class: other 4xx → `invalid_request_error`,
+    anything else → `api_error`.
+    """
+    known = _ERROR_TYPES.get(status)
+    if known is not None:
+        return known
+    return "invalid_request_error" if 400 <= status < 500 else "api_error"
