@@ -196,20 +196,28 @@ def message_start(*, message_id: str, model: str, input_tokens: int) -> MessageS
 
 
 def content_block_start(index: int, content_block: ResponseBlock) -> ContentBlockStartEvent:
+    """Opens block `index` (0, 1, 2... in content order); text starts `""`, tool_use `{}` (§2.4)."""
     return {"type": "content_block_start", "index": index, "content_block": content_block}
 
 
 def content_block_delta(index: int, delta: Delta) -> ContentBlockDeltaEvent:
+    """Appends `delta` to the open block `index`; the delta type must match the block (§2.4)."""
     return {"type": "content_block_delta", "index": index, "delta": delta}
 
 
 def content_block_stop(index: int) -> ContentBlockStopEvent:
+    """Closes block `index`; only one block is open at a time (§2.4)."""
     return {"type": "content_block_stop", "index": index}
 
 
 def message_delta(
     stop_reason: StopReason | None, usage: MessageDeltaUsage, stop_sequence: str | None = None
 ) -> MessageDeltaEvent:
+    """Final stop_reason/stop_sequence and cumulative usage, after the last block (§2.4).
+
+    `usage` always has `output_tokens`; input and cache counts only when known, since the
+    client replaces a field only when it is present.
+    """
     return {
         "type": "message_delta",
         "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
@@ -218,15 +226,21 @@ def message_delta(
 
 
 def message_stop() -> MessageStopEvent:
+    """The last event of a successful stream, exactly once (§2.4)."""
     return {"type": "message_stop"}
 
 
 def ping() -> PingEvent:
+    """Keep-alive event; clients skip it (§2.4, §6.3)."""
     return {"type": "ping"}
 
 
 def error_body(error_type: str, message: str) -> ErrorEvent:
-    """`{"type":"error","error":{"type":error_type,"message":message}}` (protocol.md §2.5)."""
+    """`{"type":"error","error":{"type":error_type,"message":message}}` (protocol.md §2.5).
+
+    The same dict is the body of an HTTP error response and the SSE `error` event that ends a
+    stream that already started (no `message_stop` follows it).
+    """
     return {"type": "error", "error": {"type": error_type, "message": message}}
 
 
