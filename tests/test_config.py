@@ -1,4 +1,4 @@
-"""config.py: paths, defaults, file/env precedence, validation messages, edits, atomic writes."""
+"""ccroute.config: paths, defaults, file/env precedence, validation, edits, atomic writes."""
 
 from __future__ import annotations
 
