@@ -12,17 +12,25 @@ import contextlib
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
 
 from ccroute.translate import sse
-from ccroute.translate.messages import MessagesRequest, error_body
+from ccroute.translate.messages import MessagesRequest, StreamEvent, error_body
 from ccroute.translate.tokens import estimate_input_tokens
 from ccroute.wires import Wire
 
 log = logging.getLogger("ccroute.server")
+
+
+class _Translator(Protocol):
+    """The streaming half of the translator contract (design.md §3)."""
+
+    def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]: ...
+    def finish(self) -> list[StreamEvent]: ...
+
 
 #: Seconds of upstream silence after which the client gets an SSE `ping` (protocol.md §6.3).
 PING_INTERVAL = 10.0
@@ -84,8 +92,7 @@ async def relay_stream(
     pinger = asyncio.create_task(writer.ping_while_idle(PING_INTERVAL))
     try:
         if await _pump(upstream, translator, writer):
-            for event in translator.finish():
-                await writer.write(sse.encode(event))
+            await writer.write(b"".join(map(sse.encode, translator.finish())))
     except _ClientGone:
         log.info("%s client disconnected; upstream request dropped", message_id)
         return response
@@ -102,7 +109,9 @@ async def relay_stream(
     return response
 
 
-async def _pump(upstream: aiohttp.ClientResponse, translator: Any, writer: _SSEWriter) -> bool:
+async def _pump(
+    upstream: aiohttp.ClientResponse, translator: _Translator, writer: _SSEWriter
+) -> bool:
     """Feed upstream SSE through `translator`, writing events out as they come.
 
     Returns False when the translator already ended the stream with an `error` event (so no
@@ -121,7 +130,7 @@ async def _pump(upstream: aiohttp.ClientResponse, translator: Any, writer: _SSEW
     return True
 
 
-async def _translate_chunk(data: str, translator: Any, writer: _SSEWriter) -> bool:
+async def _translate_chunk(data: str, translator: _Translator, writer: _SSEWriter) -> bool:
     if not data:
         return True
     try:
@@ -129,8 +138,9 @@ async def _translate_chunk(data: str, translator: Any, writer: _SSEWriter) -> bo
     except ValueError:
         await writer.write_error("api_error", "The provider sent a stream chunk that is not JSON.")
         return False
-    for event in translator.feed(chunk):
-        await writer.write(sse.encode(event))
-        if event["type"] == "error":
-            return False
-    return True
+    events = translator.feed(chunk)
+    if not events:
+        return True
+    # One write per upstream chunk, however many events it implies.
+    await writer.write(b"".join(map(sse.encode, events)))
+    return events[-1]["type"] != "error"
