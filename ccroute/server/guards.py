@@ -84,8 +84,8 @@ async def guard_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(
             401,
             "authentication_error",
-            "Missing or invalid ccroute token. Start Claude Code with 'ccroute code', or export "
-            "the variables printed by 'ccroute status --json'.",
+            "Missing or invalid ccroute token. Start Claude Code with 'ccroute code', which "
+            "passes the daemon's local token as ANTHROPIC_AUTH_TOKEN.",
         )
     return await handler(request)
 
