@@ -51,7 +51,8 @@ def tool_exchange(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
 
 
 def test_plain_prompt_returns_the_upstream_text_with_configured_model_and_key(e2e, upstream):
-    e2e.fake.set_script([text_reply("Hi from the fake upstream!", chunk_size=4)])
+    usage = {"prompt_tokens": 1234, "completion_tokens": 42, "total_tokens": 1276}
+    e2e.fake.set_script([text_reply("Hi from the fake upstream!", chunk_size=4, usage=usage)])
     e2e.configure(upstream)
 
     run = e2e.code("say hi")
@@ -60,12 +61,16 @@ def test_plain_prompt_returns_the_upstream_text_with_configured_model_and_key(e2
     result = run.result_json()
     assert result["is_error"] is False, e2e.report("Claude Code reported an error")
     assert result["result"] == "Hi from the fake upstream!", e2e.report("wrong result text")
+    # the upstream's usage (sent after finish_reason) reaches Claude Code's accounting
+    assert result["usage"]["output_tokens"] == 42, result["usage"]
+    assert result["usage"]["input_tokens"] == 1234, result["usage"]
     [request] = e2e.fake.chat_requests
     body = request.json
     assert request.path == "/v1/chat/completions"
     assert request.header("authorization") == f"Bearer {e2e.key}"
     assert body["model"] == "test-vendor/e2e-model"
     assert body["stream"] is True
+    assert body.get("stream_options", {}).get("include_usage") is True
     user_text = json.dumps([m for m in body["messages"] if m.get("role") == "user"])
     assert "say hi" in user_text
     systems = system_texts(body)
