@@ -53,7 +53,7 @@ def spawn_detached(
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this PID exists (an exited child of ours counts as gone)."""
+    """Whether a process with this PID is running (exited-but-unreaped counts as gone)."""
     if pid <= 0:
         return False
     if sys.platform == "win32":
@@ -69,7 +69,20 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    # An exited process whose parent (often init, for a daemon whose starter has exited) has not
+    # reaped it yet still answers kill(pid, 0). Linux shows state Z in /proc; elsewhere we cannot
+    # tell cheaply and report it alive.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    end = stat.rfind(b")")
+    return stat[end + 2 : end + 3] == b"Z"
 
 
 def release(proc: subprocess.Popen[bytes]) -> None:

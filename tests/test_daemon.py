@@ -8,6 +8,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +166,37 @@ def test_state_files_live_under_ccroute_home(isolated_home: Path) -> None:
     p = paths()
     assert p.state_dir.is_relative_to(isolated_home)
     assert p.log_dir.is_relative_to(isolated_home)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="zombie state read from /proc")
+def test_exited_but_unreaped_process_counts_as_gone() -> None:
+    from ccroute.process import pid_alive
+
+    # A grandchild whose parent exits is re-parented; a child we never wait for stays a zombie.
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{proc.pid}/stat").read_bytes()
+        if stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"Z":
+            break
+        time.sleep(0.01)
+    assert proc.returncode is None  # not reaped by us: the kernel still lists the pid
+    # pid_alive reaps our own child via waitpid; either way it must report the process gone.
+    assert pid_alive(proc.pid) is False
+    proc.returncode = 0
+
+
+def test_stop_of_a_daemon_started_by_an_exited_cli_is_quick(stop_daemon: None) -> None:
+    # `ccroute start` exits at once, so the daemon's parent becomes init, which may reap it late;
+    # stop must not wait for that.
+    port = free_port()
+    subprocess.run(
+        [sys.executable, "-m", "ccroute", "start", "--port", str(port)],
+        capture_output=True,
+        timeout=30,
+        check=True,
+        env=os.environ.copy(),
+    )
+    started = time.monotonic()
+    assert daemon.stop() is not None
+    assert time.monotonic() - started < 1.0
