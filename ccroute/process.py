@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, Any
 
 
 def spawn_detached(
@@ -25,30 +25,24 @@ def spawn_detached(
     The child survives the parent's exit and does not receive the terminal's Ctrl-C: on POSIX
     it leads a new session; on Windows it gets its own process group and no console window.
     """
-    child_env = dict(env) if env is not None else None
+    detach: dict[str, Any]
     if sys.platform == "win32":
         flags = (
             subprocess.CREATE_NEW_PROCESS_GROUP
             | subprocess.DETACHED_PROCESS
             | subprocess.CREATE_NO_WINDOW
         )
-        return subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=child_env,
-            close_fds=True,
-            creationflags=flags,
-        )
+        detach = {"creationflags": flags}
+    else:
+        detach = {"start_new_session": True}
     return subprocess.Popen(
         list(argv),
         stdin=subprocess.DEVNULL,
         stdout=output,
         stderr=subprocess.STDOUT,
-        env=child_env,
+        env=dict(env) if env is not None else None,
         close_fds=True,
-        start_new_session=True,
+        **detach,
     )
 
 
@@ -105,7 +99,7 @@ def terminate(pid: int) -> None:
 def _win_pid_alive(pid: int) -> bool:  # pragma: no cover - exercised on Windows only
     import ctypes
 
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
     process_query_limited_information = 0x1000
     still_active = 259
     handle = kernel32.OpenProcess(process_query_limited_information, False, pid)

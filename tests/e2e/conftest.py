@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from ccroute.process import pid_alive
 from tests.fakes.openai_upstream import FakeOpenAI
 
 REPO = Path(__file__).resolve().parents[2]
@@ -277,29 +278,14 @@ class E2E:
         with contextlib.suppress(Exception):
             self.ccroute("stop", timeout=20)
         pid = pid or self.daemon_pid()
-        if pid is not None and _alive(pid):
+        if pid is not None and pid_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 5
-            while _alive(pid) and time.monotonic() < deadline:
+            while pid_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours still "exists"; reap it if it is one
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True
 
 
 @pytest.fixture
