@@ -378,3 +378,32 @@ async def test_shutdown_endpoint_requires_token_and_sets_the_stop_event(proxy: A
     assert not client.app[server.SHUTDOWN].is_set()
     assert (await client.post("/ccroute/shutdown", headers=AUTH)).status == 200
     assert client.app[server.SHUTDOWN].is_set()
+
+
+async def test_count_tokens_estimates_a_claude_code_body_without_max_tokens(proxy: Any) -> None:
+    fixture = json.loads((FIXTURES / "print_say_hi_opus_default.json").read_text())["body"]
+    body = {k: v for k, v in fixture.items() if k not in ("max_tokens", "stream")}
+    client = await proxy(FakeOpenAI())
+    resp = await client.post("/v1/messages/count_tokens", json=body, headers=AUTH)
+    assert resp.status == 200
+    assert (await resp.json())["input_tokens"] > 1000
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"model": "m", "messages": [1]}, "messages.0"),
+        ({"model": "m", "messages": [{"role": "user", "content": 5}]}, "messages.0.content"),
+        ({"model": "m", "messages": [{"role": "user", "content": "hi"}], "tools": [3]}, "tools.0"),
+        ({"messages": []}, "model"),
+    ],
+)
+async def test_malformed_count_tokens_body_is_a_400_naming_the_field(
+    proxy: Any, body: dict[str, Any], path: str
+) -> None:
+    client = await proxy(FakeOpenAI())
+    resp = await client.post("/v1/messages/count_tokens", json=body, headers=AUTH)
+    assert resp.status == 400
+    error = (await resp.json())["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith(path)

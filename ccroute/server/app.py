@@ -11,14 +11,14 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from ccroute import __version__
 from ccroute.config import Config
-from ccroute.errors import DaemonError, TranslationError
+from ccroute.errors import DaemonError
 from ccroute.keys import require_key
 from ccroute.server.guards import error_middleware, guard_middleware
 from ccroute.server.proxy import handle_messages, read_json
@@ -32,7 +32,7 @@ from ccroute.server.state import (
     KeyCache,
     KeyLookup,
 )
-from ccroute.translate.messages import MessagesRequest
+from ccroute.translate.messages import validate_request
 from ccroute.translate.tokens import estimate_input_tokens
 
 #: Anthropic's request size limit (protocol.md §2.5: larger requests get 413).
@@ -108,10 +108,8 @@ async def handle_shutdown(request: web.Request) -> web.Response:
 
 async def handle_count_tokens(request: web.Request) -> web.Response:
     """`POST /v1/messages/count_tokens` → `{"input_tokens": N}`, estimated offline (§2.6)."""
-    body = await read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        raise TranslationError("messages: required array of message objects")
-    return web.json_response({"input_tokens": estimate_input_tokens(cast(MessagesRequest, body))})
+    req = validate_request(await read_json(request), count_tokens=True)
+    return web.json_response({"input_tokens": estimate_input_tokens(req)})
 
 
 async def run(

@@ -248,13 +248,15 @@ _ALL_BLOCKS = _USER_BLOCKS | _ASSISTANT_BLOCKS | _SYSTEM_BLOCKS | _TOOL_RESULT_B
 _ALLOWED = {"user": _USER_BLOCKS, "assistant": _ASSISTANT_BLOCKS, "system": _SYSTEM_BLOCKS}
 
 
-def validate_request(body: object) -> MessagesRequest:
+def validate_request(body: object, *, count_tokens: bool = False) -> MessagesRequest:
     """Check a decoded `POST /v1/messages` body and return it typed (the same object, not a copy).
 
     Checks the required fields (`model`, `messages`, `max_tokens`), the types of the optional
     fields translators read, and every content block's `type` and required fields against its
     role (protocol.md §1.2, §1.5, §1.6). Unknown top-level fields are accepted and left alone;
-    a `role: "system"` message (string, text or `mid_conv_system` blocks) is accepted.
+    a `role: "system"` message (string, text or `mid_conv_system` blocks) is accepted. With
+    `count_tokens`, the body of `POST /v1/messages/count_tokens` is checked: the same fields,
+    `max_tokens` optional (protocol.md §2.6).
 
     Raises:
         TranslationError: `<json path>: <problem>`, e.g. `max_tokens: required integer` or
@@ -263,8 +265,12 @@ def validate_request(body: object) -> MessagesRequest:
     if not isinstance(body, dict):
         _fail("body", f"must be a JSON object, got {_kind(body)}")
     _require(body, "model", str, "string", "")
-    _require(body, "max_tokens", int, "integer", "")
-    if body["max_tokens"] < 0:
+    if count_tokens:
+        # POST /v1/messages/count_tokens takes the same body without max_tokens (§2.6).
+        _optional(body, "max_tokens", int, "integer", "")
+    else:
+        _require(body, "max_tokens", int, "integer", "")
+    if (body.get("max_tokens") or 0) < 0:
         _fail("max_tokens", "must be >= 0")
     messages = _require(body, "messages", list, "array", "")
     if not messages:
