@@ -407,3 +407,15 @@ async def test_malformed_count_tokens_body_is_a_400_naming_the_field(
     error = (await resp.json())["error"]
     assert error["type"] == "invalid_request_error"
     assert error["message"].startswith(path)
+
+
+async def test_request_log_records_the_error_status_sent_to_the_client(
+    proxy: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeOpenAI([error_reply(429, "slow down", headers={"retry-after": "1"})], api_key=KEY)
+    client = await proxy(fake)
+    with caplog.at_level("INFO", logger="ccroute.server"):
+        assert (await post_messages(client, anthropic_request())).status == 429
+    [line] = [r.getMessage() for r in caplog.records if "route=" in r.getMessage()]
+    assert "status=429 rate_limit_error" in line
+    assert KEY not in line

@@ -76,7 +76,12 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
             status = str(response.status)
             return response
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise _unreachable(route.provider, exc) from None
+        err = _unreachable(route.provider, exc)
+        status = f"{err.status} ({type(exc).__name__})"
+        raise err from None
+    except UpstreamError as err:
+        status = f"{err.status} {err.error_type}"
+        raise
     finally:
         log.info(
             "%s model=%s route=%s/%s reason=%s stream=%s status=%s %.0fms",
