@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -15,6 +16,7 @@ from tests.fakes.openai_upstream import (
     Reply,
     error_reply,
     json_reply,
+    openrouter_error_reply,
     parse_sse_data,
     sse_reply,
     text_reply,
@@ -412,3 +414,257 @@ def test_serve_in_thread_serves_on_loopback_and_stops_on_exit():
     assert fake.requests[0].path == "/v1/chat/completions"
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(base_url + "/models", timeout=2)
+
+
+# -- reasoning (protocol.md §3.2, §4.4) ----------------------------------------------------------
+
+DETAILS = [
+    {
+        "type": "reasoning.text",
+        "text": "First I consider the question, then I answer it.",
+        "signature": "sig-abc123==",
+        "format": "anthropic-claude-v1",
+        "index": 0,
+    },
+    {
+        "type": "reasoning.encrypted",
+        "data": "opaque-blob-xyz",
+        "format": "anthropic-claude-v1",
+        "index": 1,
+    },
+]
+
+
+def merge_details(fragments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reference merge of streamed `reasoning_details` (§4.4): same `index` ⇒ same detail, its
+    `text` pieces concatenated, other keys from the fragments (later ones win)."""
+    merged: dict[int, dict[str, Any]] = {}
+    for fragment in fragments:
+        item = merged.setdefault(fragment["index"], {})
+        for key, value in fragment.items():
+            item[key] = item.get(key, "") + value if key == "text" else value
+    return [merged[i] for i in sorted(merged)]
+
+
+async def test_openrouter_reasoning_details_stream_as_fragments_before_content(aiohttp_client):
+    reply = text_reply("The answer.", reasoning_details=DETAILS, chunk_size=10)
+    fake = FakeOpenAI([reply])
+    client = await aiohttp_client(fake.app)
+
+    _, raw = await post_stream(client, chat_body())
+
+    events = parse_sse_data(raw)
+    assert events[-1] == "[DONE]"
+    chunks = choice_chunks(events)
+    for c in chunks:
+        assert set(c) == CHUNK_KEYS | {"usage"}
+        assert set(c["choices"][0]) == {"index", "delta", "finish_reason"}
+    deltas = [c["choices"][0]["delta"] for c in chunks]
+    assert deltas[0] == {"role": "assistant", "content": ""}
+    reasoning = [d for d in deltas if "reasoning" in d or "reasoning_details" in d]
+    content_at = next(i for i, d in enumerate(deltas) if d.get("content"))
+    assert deltas[1 : 1 + len(reasoning)] == reasoning  # all reasoning first, contiguous
+    assert content_at == 1 + len(reasoning)
+    for d in reasoning:
+        assert set(d) <= {"reasoning", "reasoning_details"}
+        assert len(d["reasoning_details"]) == 1
+    fragments = [d["reasoning_details"][0] for d in reasoning]
+    text_fragments = [f for f in fragments if f["index"] == 0]
+    # the text in 10-character pieces, each with `delta.reasoning` equal to its piece
+    *pieces, signed = text_fragments
+    assert [f["text"] for f in pieces] == [
+        "First I co",
+        "nsider the",
+        " question,",
+        " then I an",
+        "swer it.",
+    ]
+    for d, f in zip(reasoning, pieces, strict=False):
+        assert f == {
+            "type": "reasoning.text",
+            "text": d["reasoning"],
+            "format": "anthropic-claude-v1",
+            "index": 0,
+        }
+    # then the signature alone (no `delta.reasoning`), then the encrypted item whole
+    assert reasoning[len(pieces)] == {"reasoning_details": [signed]}
+    assert signed == {
+        "type": "reasoning.text",
+        "text": "",
+        "signature": "sig-abc123==",
+        "format": "anthropic-claude-v1",
+        "index": 0,
+    }
+    assert reasoning[-1] == {"reasoning_details": [DETAILS[1]]}
+    assert merge_details(fragments) == DETAILS
+    assert "".join(d.get("reasoning", "") for d in reasoning) == DETAILS[0]["text"]
+    assert "".join(d.get("content") or "" for d in deltas) == "The answer."
+
+
+async def test_reasoning_streams_before_tool_calls(aiohttp_client):
+    reply = tool_calls_reply([("Write", {"file_path": "/x", "content": "y"})], reasoning="Hmm.")
+    fake = FakeOpenAI([reply])
+    client = await aiohttp_client(fake.app)
+
+    _, raw = await post_stream(client, chat_body())
+
+    deltas = [c["choices"][0]["delta"] for c in choice_chunks(parse_sse_data(raw))]
+    assert deltas[0] == {"role": "assistant", "content": ""}
+    assert deltas[1] == {"reasoning": "Hmm."}
+    assert "tool_calls" in deltas[2]
+    assert choice_chunks(parse_sse_data(raw))[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+async def test_plain_openrouter_reasoning_streams_as_delta_reasoning(aiohttp_client):
+    fake = FakeOpenAI([text_reply("ok", reasoning="Think twice.", chunk_size=6)])
+    client = await aiohttp_client(fake.app)
+
+    _, raw = await post_stream(client, chat_body())
+
+    deltas = [c["choices"][0]["delta"] for c in choice_chunks(parse_sse_data(raw))]
+    assert deltas[1:3] == [{"reasoning": "Think "}, {"reasoning": "twice."}]
+    assert not any("reasoning_details" in d or "reasoning_content" in d for d in deltas)
+
+
+async def test_deepseek_reasoning_streams_as_delta_reasoning_content(aiohttp_client):
+    reply = tool_calls_reply(
+        [("Bash", {"command": "ls"})],
+        reasoning="Look at the files.",
+        reasoning_style="deepseek",
+        chunk_size=7,
+    )
+    fake = FakeOpenAI([reply])
+    client = await aiohttp_client(fake.app)
+
+    _, raw = await post_stream(client, chat_body())
+
+    deltas = [c["choices"][0]["delta"] for c in choice_chunks(parse_sse_data(raw))]
+    reasoning = [d for d in deltas if "reasoning_content" in d]
+    assert reasoning == [
+        {"reasoning_content": "Look at"},
+        {"reasoning_content": " the fi"},
+        {"reasoning_content": "les."},
+    ]
+    assert deltas[1 : 1 + len(reasoning)] == reasoning
+    assert not any("reasoning" in d or "reasoning_details" in d for d in deltas)
+
+
+async def test_non_streaming_reasoning_is_on_the_message(aiohttp_client):
+    fake = FakeOpenAI(
+        [
+            text_reply("a", reasoning_details=DETAILS),
+            text_reply("b", reasoning="plain", reasoning_style="deepseek"),
+            text_reply("c", reasoning="plain"),
+        ]
+    )
+    client = await aiohttp_client(fake.app)
+
+    bodies = [
+        await (await client.post("/v1/chat/completions", json=chat_body(stream=False))).json()
+        for _ in range(3)
+    ]
+
+    openrouter, deepseek, plain = (b["choices"][0]["message"] for b in bodies)
+    assert openrouter == {
+        "role": "assistant",
+        "content": "a",
+        "reasoning": DETAILS[0]["text"],
+        "reasoning_details": DETAILS,
+    }
+    assert deepseek == {"role": "assistant", "content": "b", "reasoning_content": "plain"}
+    assert plain == {"role": "assistant", "content": "c", "reasoning": "plain"}
+
+
+def test_reasoning_details_need_the_openrouter_style():
+    with pytest.raises(ValueError):
+        text_reply("x", reasoning_details=DETAILS, reasoning_style="deepseek")
+    with pytest.raises(ValueError):
+        text_reply("x", cut_after=-1)
+
+
+# -- failure injection, timing, OpenRouter errors --------------------------------------------------
+
+
+async def read_until_broken(resp: Any) -> tuple[bytes, BaseException | None]:
+    """Read a response body chunk by chunk; return what arrived and the error that ended it."""
+    received = b""
+    try:
+        async for data in resp.content.iter_any():
+            received += data
+    except aiohttp.ClientError as exc:
+        return received, exc
+    return received, None
+
+
+async def test_cut_after_sends_n_chunks_then_drops_the_connection(aiohttp_client):
+    reply = text_reply("abcdefghijklmnop", chunk_size=4, cut_after=3)
+    fake = FakeOpenAI([reply])
+    client = await aiohttp_client(fake.app)
+
+    resp = await client.post("/v1/chat/completions", json=chat_body())
+    received, error = await read_until_broken(resp)
+
+    assert resp.status == 200
+    assert isinstance(error, aiohttp.ClientPayloadError)
+    events = parse_sse_data(received)
+    assert "[DONE]" not in events
+    assert [e["choices"][0]["delta"] for e in events] == [  # type: ignore[index]
+        {"role": "assistant", "content": ""},
+        {"content": "abcd"},
+        {"content": "efgh"},
+    ]
+
+
+async def test_cut_after_on_a_raw_sse_reply_and_on_a_non_streaming_request(aiohttp_client):
+    chunk = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": None}],
+    }
+    fake = FakeOpenAI([sse_reply([chunk, chunk, chunk], cut_after=2), text_reply("y", cut_after=1)])
+    client = await aiohttp_client(fake.app)
+
+    resp = await client.post("/v1/chat/completions", json=chat_body())
+    received, error = await read_until_broken(resp)
+    assert isinstance(error, aiohttp.ClientPayloadError)
+    assert parse_sse_data(received) == [chunk, chunk]
+
+    with pytest.raises(aiohttp.ClientError):
+        resp = await client.post("/v1/chat/completions", json=chat_body(stream=False))
+        await resp.read()
+    assert len(fake.chat_requests) == 2
+
+
+async def test_requests_record_when_they_arrived(aiohttp_client):
+    fake = FakeOpenAI([text_reply("a", delay=0.2), text_reply("b")])
+    client = await aiohttp_client(fake.app)
+
+    before = time.monotonic()
+    await (await client.post("/v1/chat/completions", json=chat_body(stream=False))).read()
+    await (await client.post("/v1/chat/completions", json=chat_body(stream=False))).read()
+
+    first, second = fake.requests
+    assert before <= first.received_at < second.received_at <= time.monotonic()
+    assert second.received_at - first.received_at >= 0.2
+
+
+async def test_openrouter_error_reply_has_openrouter_shape_and_retry_after(aiohttp_client):
+    reply = openrouter_error_reply(
+        429, "Rate limit exceeded", error_type="rate_limit_exceeded", headers={"Retry-After": "1"}
+    )
+    fake = FakeOpenAI([reply])
+    client = await aiohttp_client(fake.app)
+
+    resp = await client.post("/v1/chat/completions", json=chat_body())
+
+    assert resp.status == 429
+    assert resp.headers["retry-after"] == "1"
+    assert await resp.json() == {
+        "error": {
+            "code": 429,
+            "message": "Rate limit exceeded",
+            "metadata": {"error_type": "rate_limit_exceeded"},
+        }
+    }

@@ -12,7 +12,13 @@ can be tested against it, in-process or over loopback from a subprocess:
 A *script* is a list of `Reply` objects consumed one per chat-completions request, or a callable
 `(body) -> Reply` that answers from the conversation. The same semantic reply (`text_reply`,
 `tool_calls_reply`) is served as an SSE stream when the request has `"stream": true` and as one
-`chat.completion` JSON body otherwise. `sse_reply`/`json_reply`/`error_reply` are served verbatim.
+`chat.completion` JSON body otherwise. `sse_reply`/`json_reply`/`error_reply`/
+`openrouter_error_reply` are served verbatim.
+
+Semantic replies can carry reasoning (protocol.md §3.2, §4.4) in two wire styles: "openrouter"
+(`delta.reasoning` text plus `delta.reasoning_details` fragments; `message.reasoning` and
+`message.reasoning_details`) and "deepseek" (`delta.reasoning_content` /
+`message.reasoning_content`). `cut_after=N` drops the TCP connection after N stream chunks.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import json
 import secrets
 import string
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +38,7 @@ from aiohttp import web
 
 JSON = dict[str, Any]
 Script = Sequence["Reply"] | Callable[[JSON], "Reply"]
+ReasoningStyle = Literal["openrouter", "deepseek"]
 
 _ALNUM = string.ascii_letters + string.digits
 _CREATED = 1_700_000_000
@@ -74,6 +82,8 @@ class Reply:
     # completion
     text: str | None = None
     reasoning: str | None = None
+    reasoning_details: tuple[JSON, ...] = ()
+    reasoning_style: ReasoningStyle = "openrouter"
     tool_calls: tuple[ToolCall, ...] = ()
     finish_reason: str | None = None
     usage: JSON | None = None
@@ -90,8 +100,24 @@ class Reply:
     # timing
     delay: float = 0.0
     chunk_delay: float = 0.0
+    # failure injection ("completion" and "sse"): abort the connection after this many chunks
+    cut_after: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.reasoning_details and self.reasoning_style != "openrouter":
+            raise ValueError("reasoning_details only exist in the 'openrouter' style")
+        if self.cut_after is not None and self.cut_after < 0:
+            raise ValueError("cut_after must be >= 0")
 
     # -- rendering -------------------------------------------------------------------------
+
+    @property
+    def reasoning_text(self) -> str | None:
+        """The plain reasoning text: `reasoning`, else the text of the `reasoning.text` details."""
+        if self.reasoning is not None:
+            return self.reasoning
+        texts = [str(d.get("text") or "") for d in self.reasoning_details if d.get("type") == _TEXT]
+        return "".join(texts) if texts else None
 
     def effective_finish_reason(self) -> str:
         if self.finish_reason is not None:
@@ -102,7 +128,7 @@ class Reply:
         if self.usage is not None:
             return dict(self.usage)
         prompt = max(1, len(json.dumps(request_body.get("messages", []))) // 4)
-        produced = len(self.text or "") + len(self.reasoning or "")
+        produced = len(self.text or "") + len(self.reasoning_text or "")
         produced += sum(len(c.name) + len(c.arguments) for c in self.tool_calls)
         completion = max(1, produced // 4)
         return {
@@ -131,12 +157,11 @@ class Reply:
             return out
 
         chunks: list[JSON] = []
-        if self.text is None and self.reasoning is None:
+        if self.text is None and self.reasoning_text is None:
             chunks.append(chunk({"role": "assistant", "content": None}))
         else:
             chunks.append(chunk({"role": "assistant", "content": ""}))
-        for piece in _split(self.reasoning or "", self.chunk_size):
-            chunks.append(chunk({"reasoning": piece}))
+        chunks.extend(chunk(delta) for delta in self.reasoning_deltas())
         for piece in _split(self.text or "", self.chunk_size):
             chunks.append(chunk({"content": piece}))
         for index, call in enumerate(self.tool_calls):
@@ -172,11 +197,47 @@ class Reply:
             )
         return chunks
 
+    def reasoning_deltas(self) -> list[JSON]:
+        """The `delta` objects that stream this reply's reasoning, before any content.
+
+        "deepseek": `{"reasoning_content": piece}` per `chunk_size` characters.
+        "openrouter" without details: `{"reasoning": piece}`. With details, in order per item:
+        a `reasoning.text` item's text in `chunk_size` pieces, each delta
+        `{"reasoning": piece, "reasoning_details": [{...item keys, "text": piece}]}` (no
+        `signature` key), then, if the item has a `signature` key, one more
+        `{"reasoning_details": [{...item keys, "text": "", "signature": sig}]}`; any other item
+        (`reasoning.encrypted`, `reasoning.summary`) whole in one
+        `{"reasoning_details": [item]}`. Merging the fragments by `index` (concatenate `text`,
+        take the other keys from the fragments) gives back exactly `reasoning_details`.
+        """
+        if self.reasoning_style == "deepseek":
+            pieces = _split(self.reasoning or "", self.chunk_size)
+            return [{"reasoning_content": piece} for piece in pieces]
+        if not self.reasoning_details:
+            return [{"reasoning": piece} for piece in _split(self.reasoning or "", self.chunk_size)]
+        deltas: list[JSON] = []
+        for item in self.reasoning_details:
+            if item.get("type") != _TEXT:
+                deltas.append({"reasoning_details": [dict(item)]})
+                continue
+            base = {k: v for k, v in item.items() if k not in ("text", "signature")}
+            for piece in _split(str(item.get("text") or ""), self.chunk_size):
+                deltas.append({"reasoning": piece, "reasoning_details": [{**base, "text": piece}]})
+            if "signature" in item:
+                fragment = {**base, "text": "", "signature": item["signature"]}
+                deltas.append({"reasoning_details": [fragment]})
+        return deltas
+
     def completion_body(self, request_body: JSON) -> JSON:
         """This reply as one non-streaming `chat.completion` object."""
         message: JSON = {"role": "assistant", "content": self.text}
-        if self.reasoning is not None:
-            message["reasoning"] = self.reasoning
+        reasoning = self.reasoning_text
+        if reasoning is not None and self.reasoning_style == "deepseek":
+            message["reasoning_content"] = reasoning
+        elif reasoning is not None:
+            message["reasoning"] = reasoning
+        if self.reasoning_details:
+            message["reasoning_details"] = [dict(d) for d in self.reasoning_details]
         if self.tool_calls:
             message["tool_calls"] = [
                 {
@@ -203,6 +264,9 @@ class Reply:
         }
 
 
+_TEXT = "reasoning.text"
+
+
 def _split(text: str, size: int) -> list[str]:
     size = max(1, size)
     return [text[i : i + size] for i in range(0, len(text), size)]
@@ -225,22 +289,31 @@ def text_reply(
     *,
     chunk_size: int = 8,
     reasoning: str | None = None,
+    reasoning_details: Sequence[JSON] = (),
+    reasoning_style: ReasoningStyle = "openrouter",
     finish_reason: str | None = None,
     usage: JSON | None = None,
     model: str | None = None,
     headers: Mapping[str, str] | None = None,
     delay: float = 0.0,
     chunk_delay: float = 0.0,
+    cut_after: int | None = None,
 ) -> Reply:
     """An assistant text answer (`finish_reason: "stop"` unless overridden).
 
-    Streamed as `content` deltas of `chunk_size` characters; `reasoning` (OpenRouter's
-    `delta.reasoning`) comes first when given. `usage` defaults to a size-based estimate.
+    Streamed as `content` deltas of `chunk_size` characters; reasoning comes first when given:
+    `reasoning` text (OpenRouter's `delta.reasoning`, or DeepSeek's `delta.reasoning_content`
+    with `reasoning_style="deepseek"`) and/or whole OpenRouter `reasoning_details` items, which
+    are streamed as fragments (`Reply.reasoning_deltas`). `usage` defaults to a size-based
+    estimate. `cut_after=N` sends the first N chunks, then drops the connection.
     """
     return Reply(
         kind="completion",
         text=text,
         reasoning=reasoning,
+        reasoning_details=tuple(dict(d) for d in reasoning_details),
+        reasoning_style=reasoning_style,
+        cut_after=cut_after,
         finish_reason=finish_reason,
         usage=usage,
         chunk_size=chunk_size,
@@ -255,6 +328,9 @@ def tool_calls_reply(
     calls: Sequence[tuple[str, Mapping[str, Any]]],
     *,
     text_before: str | None = None,
+    reasoning: str | None = None,
+    reasoning_details: Sequence[JSON] = (),
+    reasoning_style: ReasoningStyle = "openrouter",
     ids: Sequence[str] | None = None,
     fragments: int = 3,
     chunk_size: int = 8,
@@ -264,6 +340,7 @@ def tool_calls_reply(
     headers: Mapping[str, str] | None = None,
     delay: float = 0.0,
     chunk_delay: float = 0.0,
+    cut_after: int | None = None,
 ) -> Reply:
     """An assistant turn calling tools: `[(name, arguments), ...]`, `finish_reason: "tool_calls"`.
 
@@ -271,6 +348,7 @@ def tool_calls_reply(
     call carries `index`, `id`, `type`, `function.name` and empty arguments, then the arguments'
     JSON text follows in `fragments` pieces carrying only `index` and `function.arguments`.
     The generated calls are on `reply.tool_calls` so a test can check the ids that come back.
+    Reasoning (as in `text_reply`) streams before `text_before` and the calls.
     """
     if ids is not None and len(ids) != len(calls):
         raise ValueError("ids must have one entry per call")
@@ -285,6 +363,10 @@ def tool_calls_reply(
     return Reply(
         kind="completion",
         text=text_before,
+        reasoning=reasoning,
+        reasoning_details=tuple(dict(d) for d in reasoning_details),
+        reasoning_style=reasoning_style,
+        cut_after=cut_after,
         tool_calls=tool_calls,
         finish_reason=finish_reason,
         usage=usage,
@@ -315,6 +397,24 @@ def error_reply(
     return Reply(kind="error", status=status, body=body, headers=dict(headers or {}), delay=delay)
 
 
+def openrouter_error_reply(
+    status: int,
+    message: str,
+    *,
+    error_type: str,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+) -> Reply:
+    """An OpenRouter-shaped error (protocol.md §4.7): HTTP `status` with
+    `{"error": {"code": status, "message": message, "metadata": {"error_type": error_type}}}`.
+
+    E.g. `openrouter_error_reply(429, "Rate limit exceeded", error_type="rate_limit_exceeded",
+    headers={"Retry-After": "1"})`.
+    """
+    body = {"error": {"code": status, "message": message, "metadata": {"error_type": error_type}}}
+    return Reply(kind="error", status=status, body=body, headers=dict(headers or {}), delay=delay)
+
+
 def sse_reply(
     chunks: Sequence[JSON | str],
     *,
@@ -324,11 +424,13 @@ def sse_reply(
     headers: Mapping[str, str] | None = None,
     delay: float = 0.0,
     chunk_delay: float = 0.0,
+    cut_after: int | None = None,
 ) -> Reply:
     """A raw SSE stream: each dict is sent as `data: <json>\\n\\n`, each str is written verbatim
     (e.g. `": OPENROUTER PROCESSING\\n\\n"` or a deliberately broken line). `data: [DONE]` follows
-    when `done`. `truncate` drops the connection after the chunks instead of ending the body.
-    Served as SSE whatever the request's `stream` flag says.
+    when `done`. `truncate` drops the connection after the chunks instead of ending the body;
+    `cut_after=N` drops it after the first N chunks. Served as SSE whatever the request's
+    `stream` flag says.
     """
     return Reply(
         kind="sse",
@@ -336,6 +438,7 @@ def sse_reply(
         raw_chunks=tuple(chunks),
         done=done,
         truncate=truncate,
+        cut_after=cut_after,
         headers=dict(headers or {}),
         delay=delay,
         chunk_delay=chunk_delay,
@@ -389,13 +492,16 @@ def parse_sse_data(raw: bytes | str) -> list[JSON | str]:
 
 @dataclass
 class RecordedRequest:
-    """What the fake received: method, path (no query), query string, headers, parsed JSON."""
+    """What the fake received: method, path (no query), query string, headers, parsed JSON,
+    and when it arrived (`received_at`, `time.monotonic()` seconds, comparable between requests
+    of one process)."""
 
     method: str
     path: str
     query: str
     headers: dict[str, str]
     json: Any
+    received_at: float = 0.0
 
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup."""
@@ -481,6 +587,7 @@ class FakeOpenAI:
         return app
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        received_at = time.monotonic()
         raw = await request.read()
         parsed: Any = None
         if raw:
@@ -494,6 +601,7 @@ class FakeOpenAI:
             query=request.query_string,
             headers=dict(request.headers),
             json=parsed,
+            received_at=received_at,
         )
         with self._lock:
             self.requests.append(recorded)
@@ -548,6 +656,10 @@ class FakeOpenAI:
             return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
 
         if reply.kind == "completion" and not parsed.get("stream"):
+            if reply.cut_after is not None:
+                # No stream to cut into: the connection drops before any response byte.
+                await _drop_connection(request)
+                return web.Response()
             return web.json_response(
                 reply.completion_body(parsed), status=reply.status, headers=dict(reply.headers)
             )
@@ -561,6 +673,8 @@ class FakeOpenAI:
             done, truncate = True, False
         else:
             items, done, truncate = list(reply.raw_chunks), reply.done, reply.truncate
+        if reply.cut_after is not None:
+            items, truncate = items[: reply.cut_after], True
 
         response = web.StreamResponse(
             status=reply.status,
@@ -576,7 +690,9 @@ class FakeOpenAI:
                 await asyncio.sleep(reply.chunk_delay)
             await response.write(encode_sse_data(item))
         if truncate:
-            if request.transport is not None:
+            if reply.cut_after is not None:
+                await _drop_connection(request)
+            elif request.transport is not None:
                 request.transport.close()
             return response
         if done:
@@ -631,6 +747,18 @@ class FakeOpenAI:
             thread.join(timeout)
             if not thread.is_alive():
                 loop.close()
+
+
+async def _drop_connection(request: web.Request) -> None:
+    """Abort the TCP connection (no terminating chunk, no `[DONE]`) once what was already
+    written has left the process, so the client sees the chunks and then a broken body."""
+    transport = request.transport
+    if transport is None:
+        return
+    deadline = time.monotonic() + 2.0
+    while transport.get_write_buffer_size() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    transport.abort()
 
 
 def _error_response(
