@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import stat
 import sys
@@ -22,6 +24,12 @@ from ccroute.config import (
     write_atomic,
 )
 from ccroute.errors import ConfigError
+
+OPENROUTER_ATTRIBUTION = {
+    "HTTP-Referer": "https://github.com/ccroute/ccroute",
+    "X-OpenRouter-Title": "ccroute",
+    "X-Title": "ccroute",
+}
 
 
 def config_file() -> Path:
@@ -83,7 +91,7 @@ def test_without_a_file_the_builtin_defaults_apply() -> None:
     assert openrouter.base_url == "https://openrouter.ai/api/v1"
     assert openrouter.api_key_env == "OPENROUTER_API_KEY"
     assert openrouter.max_tokens == 32000
-    assert dict(openrouter.headers) == {}
+    assert dict(openrouter.headers) == OPENROUTER_ATTRIBUTION
     assert cfg.source == config_file()
 
 
@@ -96,7 +104,7 @@ def test_file_overrides_builtin_provider_field_by_field() -> None:
     assert openrouter.max_tokens == 8000
     assert openrouter.base_url == "https://openrouter.ai/api/v1"
     assert openrouter.api_key_env == "OPENROUTER_API_KEY"
-    assert dict(openrouter.headers) == {"X-Title": "me"}
+    assert dict(openrouter.headers) == {**OPENROUTER_ATTRIBUTION, "X-Title": "me"}
 
 
 def test_new_provider_needs_only_base_url_and_defaults_to_openai_wire() -> None:
@@ -462,3 +470,384 @@ def test_a_key_pasted_into_api_key_env_is_never_repeated() -> None:
         set_value("providers.openrouter.api_key_env", secret)
     assert secret not in info.value.message
     assert "ccroute keys set openrouter" in info.value.message
+
+
+# --- per-provider upstream controls: reasoning, caching, user, routing, fallbacks -------------
+
+
+def test_new_provider_fields_have_their_defaults() -> None:
+    write_config('[providers.local]\nbase_url = "http://localhost:1/v1"\n')
+    for provider in load_config().providers.values():
+        assert provider.reasoning == "auto"
+        assert provider.return_reasoning is True
+        assert provider.cache_control == "auto"
+        assert provider.send_user is True
+        assert provider.provider_routing is None
+        assert provider.fallback_models == ()
+
+
+def test_new_provider_fields_are_read_from_the_file() -> None:
+    write_config(
+        "[providers.openrouter]\n"
+        'reasoning = "effort"\n'
+        "return_reasoning = false\n"
+        'cache_control = "strip"\n'
+        "send_user = false\n"
+        'fallback_models = ["openai/gpt-4o", " google/gemini-2.5-pro "]\n'
+    )
+    openrouter = load_config().providers["openrouter"]
+    assert openrouter.reasoning == "effort"
+    assert openrouter.return_reasoning is False
+    assert openrouter.cache_control == "strip"
+    assert openrouter.send_user is False
+    assert openrouter.fallback_models == ("openai/gpt-4o", "google/gemini-2.5-pro")
+
+
+@pytest.mark.parametrize("mode", ["auto", "openrouter", "effort", "none"])
+def test_every_reasoning_mode_is_accepted(mode: str) -> None:
+    write_config(f'[providers.openrouter]\nreasoning = "{mode}"\n')
+    assert load_config().providers["openrouter"].reasoning == mode
+
+
+@pytest.mark.parametrize("mode", ["auto", "keep", "strip"])
+def test_every_cache_control_mode_is_accepted(mode: str) -> None:
+    write_config(f'[providers.openrouter]\ncache_control = "{mode}"\n')
+    assert load_config().providers["openrouter"].cache_control == mode
+
+
+def test_provider_routing_is_stored_verbatim_read_only_and_json_serialisable() -> None:
+    write_config(
+        "[providers.openrouter.provider_routing]\n"
+        'order = ["anthropic", "google-vertex"]\n'
+        "allow_fallbacks = false\n"
+        "require_parameters = true\n"
+        'data_collection = "deny"\n'
+        "zdr = true\n"
+        'only = ["anthropic"]\n'
+        'ignore = ["deepinfra"]\n'
+        'quantizations = ["fp8"]\n'
+        'sort = { by = "throughput", partition = "none" }\n'
+        "max_price = { prompt = 1, completion = 2.5 }\n"
+        "future_field = [1, { deep = true }]\n"
+    )
+    routing = load_config().providers["openrouter"].provider_routing
+    assert routing is not None
+    assert json.loads(json.dumps(routing)) == {
+        "order": ["anthropic", "google-vertex"],
+        "allow_fallbacks": False,
+        "require_parameters": True,
+        "data_collection": "deny",
+        "zdr": True,
+        "only": ["anthropic"],
+        "ignore": ["deepinfra"],
+        "quantizations": ["fp8"],
+        "sort": {"by": "throughput", "partition": "none"},
+        "max_price": {"prompt": 1, "completion": 2.5},
+        "future_field": [1, {"deep": True}],
+    }
+    assert routing["order"] == ("anthropic", "google-vertex")
+    with pytest.raises(TypeError):
+        routing["zdr"] = False  # type: ignore[index]
+    with pytest.raises(TypeError):
+        routing["sort"]["by"] = "price"
+    assert copy.deepcopy(routing) == routing
+
+
+def test_provider_routing_sort_may_be_a_plain_name() -> None:
+    write_config('[providers.openrouter.provider_routing]\nsort = "price"\n')
+    assert load_config().providers["openrouter"].provider_routing == {"sort": "price"}
+
+
+def test_an_empty_provider_routing_table_means_none() -> None:
+    write_config("[providers.openrouter.provider_routing]\n")
+    assert load_config().providers["openrouter"].provider_routing is None
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fix"),
+    [
+        (
+            "reasoning = 'high'",
+            "providers.openrouter.reasoning",
+            "ccroute config set providers.openrouter.reasoning auto",
+        ),
+        (
+            "return_reasoning = 'yes'",
+            "providers.openrouter.return_reasoning",
+            "ccroute config set providers.openrouter.return_reasoning true",
+        ),
+        (
+            "return_reasoning = 1",
+            "providers.openrouter.return_reasoning",
+            "ccroute config set providers.openrouter.return_reasoning true",
+        ),
+        (
+            "cache_control = true",
+            "providers.openrouter.cache_control",
+            "ccroute config set providers.openrouter.cache_control auto",
+        ),
+        (
+            "send_user = 'no'",
+            "providers.openrouter.send_user",
+            "ccroute config set providers.openrouter.send_user true",
+        ),
+        (
+            "fallback_models = 'openai/gpt-4o'",
+            "providers.openrouter.fallback_models",
+            "ccroute config set providers.openrouter.fallback_models openai/gpt-4o,",
+        ),
+        (
+            "fallback_models = ['openai/gpt-4o', '']",
+            "providers.openrouter.fallback_models",
+            "ccroute config set providers.openrouter.fallback_models openai/gpt-4o,",
+        ),
+        (
+            "fallback_models = [3]",
+            "providers.openrouter.fallback_models",
+            "ccroute config set providers.openrouter.fallback_models openai/gpt-4o,",
+        ),
+        (
+            "provider_routing = 'anthropic'",
+            "providers.openrouter.provider_routing",
+            "ccroute config unset providers.openrouter.provider_routing",
+        ),
+        (
+            "provider_routing = { order = 'anthropic' }",
+            "providers.openrouter.provider_routing.order",
+            "ccroute config set providers.openrouter.provider_routing.order anthropic,",
+        ),
+        (
+            "provider_routing = { only = ['anthropic', 1] }",
+            "providers.openrouter.provider_routing.only",
+            "ccroute config set providers.openrouter.provider_routing.only anthropic,",
+        ),
+        (
+            "provider_routing = { ignore = [''] }",
+            "providers.openrouter.provider_routing.ignore",
+            "ccroute config set providers.openrouter.provider_routing.ignore anthropic,",
+        ),
+        (
+            "provider_routing = { quantizations = 'fp8' }",
+            "providers.openrouter.provider_routing.quantizations",
+            "ccroute config set providers.openrouter.provider_routing.quantizations fp8,int8",
+        ),
+        (
+            "provider_routing = { allow_fallbacks = 'no' }",
+            "providers.openrouter.provider_routing.allow_fallbacks",
+            "ccroute config set providers.openrouter.provider_routing.allow_fallbacks false",
+        ),
+        (
+            "provider_routing = { require_parameters = 1 }",
+            "providers.openrouter.provider_routing.require_parameters",
+            "ccroute config set providers.openrouter.provider_routing.require_parameters true",
+        ),
+        (
+            "provider_routing = { zdr = 'true' }",
+            "providers.openrouter.provider_routing.zdr",
+            "ccroute config set providers.openrouter.provider_routing.zdr true",
+        ),
+        (
+            "provider_routing = { data_collection = 'maybe' }",
+            "providers.openrouter.provider_routing.data_collection",
+            "ccroute config set providers.openrouter.provider_routing.data_collection deny",
+        ),
+        (
+            "provider_routing = { sort = 3 }",
+            "providers.openrouter.provider_routing.sort",
+            "ccroute config set providers.openrouter.provider_routing.sort throughput",
+        ),
+        (
+            "provider_routing = { sort = '' }",
+            "providers.openrouter.provider_routing.sort",
+            "ccroute config set providers.openrouter.provider_routing.sort throughput",
+        ),
+        (
+            "provider_routing = { when = 2025-01-01 }",
+            "providers.openrouter.provider_routing.when",
+            "ccroute config set providers.openrouter.provider_routing.when",
+        ),
+        (
+            "provider_routing = { ratio = nan }",
+            "providers.openrouter.provider_routing.ratio",
+            "ccroute config set providers.openrouter.provider_routing.ratio",
+        ),
+    ],
+)
+def test_invalid_new_provider_field_names_file_key_and_fix(text: str, key: str, fix: str) -> None:
+    message = load_error(f"[providers.openrouter]\n{text}\n")
+    assert message.startswith(f"{config_file()}: {key} ")
+    assert fix in message
+    assert len(message.splitlines()) == 1
+
+
+def test_invalid_choice_lists_the_valid_ones() -> None:
+    message = load_error("[providers.openrouter]\nreasoning = 'high'\n")
+    assert "one of auto, openrouter, effort, none, got 'high'" in message
+    message = load_error("[providers.openrouter]\ncache_control = 'drop'\n")
+    assert "one of auto, keep, strip, got 'drop'" in message
+
+
+def test_every_bad_routing_field_is_reported_at_once() -> None:
+    message = load_error(
+        "[providers.openrouter.provider_routing]\nzdr = 'x'\norder = 3\norder_ok = ['fine']\n"
+    )
+    assert len(message.splitlines()) == 2
+
+
+def test_secret_looking_routing_field_points_to_keys_set() -> None:
+    message = load_error("[providers.openrouter.provider_routing]\napi_key = 'sk-secret'\n")
+    assert "providers.openrouter.provider_routing.api_key looks like a secret" in message
+    assert "sk-secret" not in message
+
+
+def test_misspelt_provider_routing_table_suggests_the_right_name() -> None:
+    message = load_error("[providers.openrouter.provider_routng]\norder = ['x']\n")
+    assert "did you mean 'providers.openrouter.provider_routing'" in message
+
+
+# --- built-in attribution headers ----------------------------------------------------------
+
+
+def test_only_the_builtin_openrouter_provider_gets_attribution_headers() -> None:
+    write_config('[providers.local]\nbase_url = "http://localhost:1/v1"\n')
+    cfg = load_config()
+    assert dict(cfg.providers["openrouter"].headers) == OPENROUTER_ATTRIBUTION
+    assert dict(cfg.providers["local"].headers) == {}
+
+
+def test_user_header_replaces_the_builtin_one_whatever_its_case() -> None:
+    write_config('[providers.openrouter.headers]\nx-title = "mine"\nX-Extra = "1"\n')
+    assert dict(load_config().providers["openrouter"].headers) == {
+        "HTTP-Referer": "https://github.com/ccroute/ccroute",
+        "X-OpenRouter-Title": "ccroute",
+        "x-title": "mine",
+        "X-Extra": "1",
+    }
+
+
+def test_an_empty_header_value_drops_the_builtin_header() -> None:
+    set_value("providers.openrouter.headers.HTTP-Referer", "")
+    headers = load_config().providers["openrouter"].headers
+    assert "HTTP-Referer" not in headers
+    assert headers["X-Title"] == "ccroute"
+    assert get_value("providers.openrouter.headers.HTTP-Referer") is None
+    unset_value("providers.openrouter.headers.HTTP-Referer")
+    assert get_value("providers.openrouter.headers.HTTP-Referer") == (
+        "https://github.com/ccroute/ccroute"
+    )
+
+
+# --- set / get / unset of the new fields ---------------------------------------------------
+
+
+def test_set_value_parses_switches_choices_and_model_lists() -> None:
+    assert set_value("providers.openrouter.send_user", "False") is False
+    assert set_value("providers.openrouter.return_reasoning", "true") is True
+    assert set_value("providers.openrouter.reasoning", "none") == "none"
+    assert set_value("providers.openrouter.cache_control", "keep") == "keep"
+    assert set_value("providers.openrouter.fallback_models", "openai/gpt-4o, x/y") == [
+        "openai/gpt-4o",
+        "x/y",
+    ]
+    assert file_doc() == {
+        "providers": {
+            "openrouter": {
+                "send_user": False,
+                "return_reasoning": True,
+                "reasoning": "none",
+                "cache_control": "keep",
+                "fallback_models": ["openai/gpt-4o", "x/y"],
+            }
+        }
+    }
+    openrouter = load_config().providers["openrouter"]
+    assert openrouter.send_user is False
+    assert openrouter.fallback_models == ("openai/gpt-4o", "x/y")
+    assert get_value("providers.openrouter.fallback_models") == ["openai/gpt-4o", "x/y"]
+    assert get_value("providers.openrouter.send_user") is False
+
+
+def test_set_value_accepts_a_toml_array_for_a_list() -> None:
+    assert set_value("providers.openrouter.fallback_models", '["a/b", "c,d"]') == ["a/b", "c,d"]
+    assert set_value("providers.openrouter.fallback_models", "[]") == []
+    assert load_config().providers["openrouter"].fallback_models == ()
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "expected"),
+    [
+        ("providers.openrouter.send_user", "yes", "true or false, got 'yes'"),
+        ("providers.openrouter.reasoning", "max", "one of auto, openrouter, effort, none"),
+        ("providers.openrouter.fallback_models", "a/b,,c/d", "a list of upstream model names"),
+        ("providers.openrouter.fallback_models", "[1, 2]", "a list of upstream model names"),
+        ("providers.openrouter.provider_routing.zdr", "1", "true or false, got '1'"),
+        ("providers.openrouter.provider_routing.data_collection", "no", "allow or deny"),
+    ],
+)
+def test_set_value_refuses_a_bad_new_value_without_writing(
+    key: str, raw: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value(key, raw)
+    assert key in info.value.message
+    assert expected in info.value.message
+    assert f"ccroute config set {key} " in info.value.message
+    assert not config_file().exists()
+
+
+def test_provider_routing_is_set_field_by_field_and_read_back_as_a_table() -> None:
+    assert set_value("providers.openrouter.provider_routing.order", "anthropic,google-vertex") == [
+        "anthropic",
+        "google-vertex",
+    ]
+    assert set_value("providers.openrouter.provider_routing.allow_fallbacks", "false") is False
+    assert set_value("providers.openrouter.provider_routing.sort", "latency") == "latency"
+    assert set_value("providers.openrouter.provider_routing.max_price", "{ prompt = 1 }") == {
+        "prompt": 1
+    }
+    assert set_value("providers.openrouter.provider_routing.new_thing", "abc") == "abc"
+    routing = {
+        "order": ["anthropic", "google-vertex"],
+        "allow_fallbacks": False,
+        "sort": "latency",
+        "max_price": {"prompt": 1},
+        "new_thing": "abc",
+    }
+    assert file_doc() == {"providers": {"openrouter": {"provider_routing": routing}}}
+    assert json.loads(json.dumps(load_config().providers["openrouter"].provider_routing)) == (
+        routing
+    )
+    assert get_value("providers.openrouter.provider_routing") == routing
+    assert get_value("providers.openrouter.provider_routing.sort") == "latency"
+    assert get_value("providers.openrouter.provider_routing.zdr") is None
+    assert get_value("providers.openrouter")["provider_routing"] == routing  # type: ignore[index]
+
+
+def test_provider_routing_table_cannot_be_set_whole() -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value("providers.openrouter.provider_routing", "{ zdr = true }")
+    assert "is a table" in info.value.message
+    assert "ccroute config set providers.openrouter.provider_routing.order" in info.value.message
+
+
+def test_unsetting_the_last_routing_field_removes_the_table() -> None:
+    set_value("providers.openrouter.provider_routing.zdr", "true")
+    assert get_value("providers.openrouter.provider_routing") == {"zdr": True}
+    unset_value("providers.openrouter.provider_routing.zdr")
+    assert file_doc() == {}
+    assert get_value("providers.openrouter.provider_routing") is None
+    assert load_config().providers["openrouter"].provider_routing is None
+
+
+def test_settings_list_the_new_fields_with_plain_values() -> None:
+    set_value("providers.openrouter.fallback_models", "a/b")
+    items = {s.key: (s.value, s.origin) for s in settings()}
+    assert items["providers.openrouter.reasoning"] == ("auto", "default")
+    assert items["providers.openrouter.send_user"] == (True, "default")
+    assert items["providers.openrouter.fallback_models"] == (["a/b"], "file")
+    assert items["providers.openrouter.provider_routing"] == (None, "default")
+    assert items["providers.openrouter.headers.X-Title"] == ("ccroute", "default")
+    set_value("providers.openrouter.provider_routing.only", "anthropic")
+    items = {s.key: (s.value, s.origin) for s in settings()}
+    assert "providers.openrouter.provider_routing" not in items
+    assert items["providers.openrouter.provider_routing.only"] == (["anthropic"], "file")

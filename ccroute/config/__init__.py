@@ -7,7 +7,9 @@ keep writing `from ccroute.config import X`:
   re-roots them).
 - `model`: the frozen dataclasses the rest of ccroute reads (`Config` and friends), the
   built-in providers, `KNOWN_WIRES` and `split_model_ref`.
-- `schema`: the schema of config.toml and validation whose every message names the file, the
+- `fields`: what each settable leaf may hold (type, normaliser, example) and command-line
+  parsing of values.
+- `schema`: validation of config.toml as a whole, whose every message names the file, the
   dotted key and the fix.
 - `load`: `load_config` — reading the file and applying environment overrides.
 - `edit`: the `get_value` / `set_value` / `unset_value` / `settings` edits behind

@@ -11,29 +11,30 @@ Must not import: typer, rich, aiohttp, keyring. tomli_w is imported only when wr
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ccroute.atomicfile import write_atomic
-from ccroute.config.load import _ENV_OVERRIDES, _read_doc, load_config
-from ccroute.config.locations import Paths, paths
-from ccroute.config.schema import (
+from ccroute.config.fields import (
     _HEADER,
     _HEADER_NAME,
     _PROVIDER,
     _PROVIDER_NAME,
+    _ROUTING,
+    _ROUTING_OTHER,
     _TABLES,
-    _build,
     _check,
     _did_you_mean,
     _Field,
-    _got,
     _looks_secret,
     _parse_raw,
-    _raise,
     _secret_header,
 )
+from ccroute.config.load import _ENV_OVERRIDES, _read_doc, load_config
+from ccroute.config.locations import Paths, paths
+from ccroute.config.schema import _build, _got, _raise
 from ccroute.errors import ConfigError
 
 
@@ -47,6 +48,15 @@ class Setting:
     key: str
     value: object
     origin: str
+
+
+def _plain(value: object) -> Any:
+    """A config value as TOML/JSON writers take it: tuples become lists, mappings dicts."""
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _split_key(key: str) -> list[str]:
@@ -86,8 +96,14 @@ def settings(p: Paths | None = None) -> list[Setting]:
         ("server.port", config.server.port),
     ]
     for name, prov in config.providers.items():
-        leaves += [(f"providers.{name}.{f}", getattr(prov, f)) for f in _PROVIDER]
+        leaves += [(f"providers.{name}.{f}", _plain(getattr(prov, f))) for f in _PROVIDER]
+        routing = prov.provider_routing or {}
+        if not routing:  # one leaf, so 'config show' can say it is not set
+            leaves.append((f"providers.{name}.provider_routing", None))
         leaves += [(f"providers.{name}.headers.{h}", v) for h, v in prov.headers.items()]
+        leaves += [
+            (f"providers.{name}.provider_routing.{k}", _plain(v)) for k, v in routing.items()
+        ]
     leaves.append(("router.default", config.router.default))
     return [Setting(key, value, origin(key)) for key, value in leaves]
 
@@ -95,9 +111,10 @@ def settings(p: Paths | None = None) -> list[Setting]:
 def get_value(key: str, p: Paths | None = None) -> object:
     """The effective value of a dotted key, defaults included.
 
-    A leaf gives its value (str, int, or None when unset, e.g. a provider without
-    `api_key_env`); a table (`server`, `providers.openrouter`, `providers.x.headers`, ...) gives a
-    nested dict of its set values. Raises `ConfigError` for an unknown key or provider.
+    A leaf gives its value (str, int, bool, a list, or None when unset, e.g. a provider without
+    `api_key_env`); a table (`server`, `providers.openrouter`, `providers.x.headers`,
+    `providers.x.provider_routing`, ...) gives a nested dict of its set values. Raises
+    `ConfigError` for an unknown key or provider.
     """
     parts = _split_key(key)
     items = settings(p)
@@ -105,7 +122,7 @@ def get_value(key: str, p: Paths | None = None) -> object:
         if s.key == ".".join(parts):
             return s.value
     _known_key(parts, {name for s in items if (name := _provider_of(s.key))})
-    if len(parts) == 4:  # a header that is not set
+    if len(parts) == 4:  # a header or provider-routing field that is not set
         return None
     prefix = ".".join(parts) + "."
     table: dict[str, Any] = {}
@@ -122,6 +139,13 @@ def get_value(key: str, p: Paths | None = None) -> object:
 def _provider_of(key: str) -> str | None:
     parts = key.split(".")
     return parts[1] if parts[0] == "providers" else None
+
+
+_TABLE_EXAMPLES = {
+    "provider": "base_url http://localhost:8000/v1",
+    "headers": "X-Title ccroute",
+    "provider_routing": "order anthropic,google-vertex",
+}
 
 
 def _known_key(parts: list[str], providers: set[str], *, for_set: bool = False) -> _Field | None:
@@ -160,9 +184,13 @@ def _known_key(parts: list[str], providers: set[str], *, for_set: bool = False) 
                 f"{', '.join(sorted(providers))}). Add one with "
                 f"'ccroute config set providers.{name}.base_url URL'."
             )
-        if len(rest) == 1 or (len(rest) == 2 and rest[1] == "headers"):
+        if len(rest) == 1 or (len(rest) == 2 and rest[1] in ("headers", "provider_routing")):
             if for_set:
-                raise ConfigError(f"{key} is a table; set one of its keys, e.g. {key}.base_url.")
+                example = _TABLE_EXAMPLES[rest[1] if len(rest) == 2 else "provider"]
+                raise ConfigError(
+                    f"{key} is a table; set one of its keys, e.g. "
+                    f"'ccroute config set {key}.{example}'."
+                )
             return None
         if len(rest) == 2 and rest[1] in _PROVIDER:
             return _PROVIDER[rest[1]]
@@ -170,7 +198,12 @@ def _known_key(parts: list[str], providers: set[str], *, for_set: bool = False) 
             if not _HEADER_NAME.match(rest[2]):
                 raise ConfigError(f"{key}: {rest[2]!r} is not a valid HTTP header name.")
             return _HEADER
-        candidates = [f"providers.{name}.{n}" for n in (*_PROVIDER, "headers.<Name>")]
+        if len(rest) == 3 and rest[1] == "provider_routing":
+            return _ROUTING.get(rest[2], _ROUTING_OTHER)
+        candidates = [
+            f"providers.{name}.{n}"
+            for n in (*_PROVIDER, "headers.<Name>", "provider_routing.<field>")
+        ]
     elif head == "providers" and not for_set:
         return None
     else:
@@ -198,7 +231,9 @@ def set_value(key: str, raw: str, p: Paths | None = None) -> object:
     """Set a dotted key in config.toml from command-line text and return the stored value.
 
     `raw` is parsed per the key's type (int for `server.port` and `providers.<p>.max_tokens`,
-    str otherwise) and normalised (e.g. a base_url loses its trailing slash). The whole
+    `true`/`false` for switches, a TOML array or comma-separated names for lists such as
+    `fallback_models`, str otherwise; see `_parse_raw`) and normalised (e.g. a base_url loses its
+    trailing slash). `providers.<p>.provider_routing` is set one field at a time. The whole
     resulting config is validated before anything is written; the write is atomic and keeps the
     file's other settings (but not its comments). Raises `ConfigError` for an unknown or
     secret-looking key, an invalid value, a config that would become invalid, or a failed write.
@@ -209,7 +244,7 @@ def set_value(key: str, raw: str, p: Paths | None = None) -> object:
     assert spec is not None  # for_set never returns a table
     dotted = ".".join(parts)
     try:
-        value = _check(spec, _parse_raw(spec, raw))
+        value = _plain(_check(spec, _parse_raw(spec, raw)))
     except ValueError:
         raise ConfigError(
             f"{dotted} must be {spec.expected}, {_got(dotted, spec, raw)}; {source} was not "

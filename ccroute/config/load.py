@@ -15,9 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ccroute.config.fields import _SERVER, _check, _parse_raw
 from ccroute.config.locations import Paths, paths
 from ccroute.config.model import Config, ServerConfig
-from ccroute.config.schema import _SERVER, _build, _check, _parse_raw, _raise
+from ccroute.config.schema import _build, _raise
 from ccroute.errors import ConfigError
 
 

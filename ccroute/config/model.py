@@ -1,7 +1,9 @@
 """The configuration as the rest of ccroute reads it: frozen dataclasses and built-ins.
 
 Owns: `ServerConfig`, `ProviderConfig`, `RouterConfig`, `Config`, the built-in providers
-(`BUILTIN_PROVIDERS`), the wires a provider may use (`KNOWN_WIRES`) and `split_model_ref`.
+(`BUILTIN_PROVIDERS`), the wires a provider may use (`KNOWN_WIRES`), the choices of the
+per-provider switches (`REASONING_MODES`, `CACHE_CONTROL_MODES`), `FrozenTable` and
+`split_model_ref`.
 Plain data only: no file access, no validation messages.
 
 Must not import: typer, rich, aiohttp, keyring, or any other `ccroute.config` module.
@@ -13,9 +15,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any, NoReturn
 
 KNOWN_WIRES: tuple[str, ...] = ("openai",)
 """Values `providers.<name>.wire` may take; add a wire here when its translator lands."""
+
+REASONING_MODES: tuple[str, ...] = ("auto", "openrouter", "effort", "none")
+"""Values of `providers.<name>.reasoning`: how reasoning controls are sent upstream."""
+
+CACHE_CONTROL_MODES: tuple[str, ...] = ("auto", "keep", "strip")
+"""Values of `providers.<name>.cache_control`: what happens to Anthropic cache breakpoints."""
+
+
+class FrozenTable(dict[str, Any]):
+    """A read-only dict for TOML tables passed upstream verbatim (e.g. `provider_routing`).
+
+    A dict subclass so `json.dumps` takes it as is; every mutating method raises TypeError.
+    Nested tables are FrozenTables and arrays are tuples, so the whole value is immutable.
+    Copying and pickling give an equal FrozenTable.
+    """
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("configuration tables are read-only")
+
+    __setitem__ = _read_only
+    __delitem__ = _read_only
+    __ior__ = _read_only
+    clear = _read_only
+    pop = _read_only
+    popitem = _read_only
+    setdefault = _read_only
+    update = _read_only
+
+    def __reduce__(self) -> tuple[type[FrozenTable], tuple[dict[str, Any]]]:
+        return (type(self), (dict(self),))
 
 
 @dataclass(frozen=True)
@@ -36,7 +69,21 @@ class ProviderConfig:
         base_url: http(s) URL without a trailing slash, e.g. "https://openrouter.ai/api/v1".
         api_key_env: env var holding the key; None = the provider needs no key (local server).
         max_tokens: clamp for a request's max_tokens; None = no clamp.
-        headers: extra request headers (never secrets).
+        headers: extra request headers (never secrets); for a built-in provider, its default
+            headers merged with the user's (the user's win; a header set to "" is not sent).
+        reasoning: how reasoning controls are sent upstream, one of `REASONING_MODES`:
+            "openrouter" (OpenRouter's `reasoning` object), "effort" (OpenAI's
+            `reasoning_effort`), "none" (never sent), "auto" (the translator decides).
+        return_reasoning: whether reasoning the model produced is sent back to it on later
+            assistant turns.
+        cache_control: Anthropic `cache_control` breakpoints, one of `CACHE_CONTROL_MODES`:
+            "keep" (forward them), "strip" (drop them), "auto" (the translator decides).
+        send_user: whether a hash of Claude Code's `metadata.user_id` goes upstream as the
+            OpenAI `user` field.
+        provider_routing: OpenRouter's `provider` routing object, sent verbatim (a
+            `FrozenTable`, JSON-serialisable); None = not sent.
+        fallback_models: OpenRouter's `models` fallback list (upstream model names, tried in
+            order after the routed one); () = not sent.
     """
 
     name: str
@@ -45,6 +92,12 @@ class ProviderConfig:
     api_key_env: str | None = None
     max_tokens: int | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    reasoning: str = "auto"
+    return_reasoning: bool = True
+    cache_control: str = "auto"
+    send_user: bool = True
+    provider_routing: Mapping[str, Any] | None = None
+    fallback_models: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +125,14 @@ BUILTIN_PROVIDERS: Mapping[str, ProviderConfig] = MappingProxyType(
             base_url="https://openrouter.ai/api/v1",
             api_key_env="OPENROUTER_API_KEY",
             max_tokens=32000,
+            # App attribution (protocol.md §4.1); X-Title is the legacy name of the title header.
+            headers=MappingProxyType(
+                {
+                    "HTTP-Referer": "https://github.com/ccroute/ccroute",
+                    "X-OpenRouter-Title": "ccroute",
+                    "X-Title": "ccroute",
+                }
+            ),
         )
     }
 )

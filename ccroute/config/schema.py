@@ -1,145 +1,51 @@
-"""The schema of config.toml and its validation.
+"""The schema of config.toml as a whole: a parsed TOML document → a `Config` and its problems.
 
-Owns: the settable fields (`_Field` specs for server, router, providers and headers), their
-normalisers, secret-looking-key detection, and `_build`, which turns a parsed TOML document
-into a `Config` plus every problem found, each naming the file, the dotted key and the fix.
-No file access and no environment: callers read and write the file.
+Owns: `_build`, which turns a parsed TOML document into a `Config` plus every problem found,
+each naming the file, the dotted key and the fix (the per-leaf rules are `fields`'); how an
+invalid value is quoted back (`_got`, never repeating a possible secret); how user headers merge
+onto a built-in provider's (`_merge_headers`); and `_raise`. No file access and no
+environment: callers read and write the file.
 
 Must not import: typer, rich, aiohttp, keyring, tomli_w, or `ccroute.config`'s load/edit
-modules. difflib is imported only when a "did you mean" suggestion is needed.
+modules.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
+from ccroute.config.fields import (
+    _HEADER,
+    _HEADER_NAME,
+    _PROVIDER,
+    _PROVIDER_NAME,
+    _PROVIDER_TABLES,
+    _ROUTER,
+    _ROUTING,
+    _ROUTING_OTHER,
+    _SERVER,
+    _TABLES,
+    _check,
+    _did_you_mean,
+    _Field,
+    _looks_secret,
+    _secret_header,
+)
 from ccroute.config.model import (
     BUILTIN_PROVIDERS,
     KNOWN_WIRES,
     Config,
+    FrozenTable,
     ProviderConfig,
     RouterConfig,
     ServerConfig,
     split_model_ref,
 )
 from ccroute.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class _Field:
-    """One settable leaf: its TOML type, what a valid value is, an example, and a normaliser."""
-
-    kind: type
-    expected: str
-    example: str
-    normalize: Callable[[Any], Any]  # valid value (of `kind`) -> stored form; ValueError if not
-    echo: bool = True  # False: never repeat a bad value (it may be a pasted API key)
-
-
-def _host(value: str) -> str:
-    if not value.strip() or any(c.isspace() for c in value):
-        raise ValueError
-    return value
-
-
-def _port(value: int) -> int:
-    if not 1 <= value <= 65535:
-        raise ValueError
-    return value
-
-
-def _positive(value: int) -> int:
-    if value < 1:
-        raise ValueError
-    return value
-
-
-def _wire(value: str) -> str:
-    if value not in KNOWN_WIRES:
-        raise ValueError
-    return value
-
-
-def _url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError
-    return value.strip().rstrip("/")
-
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-_PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
-
-
-def _env_name(value: str) -> str:
-    if not _ENV_NAME.match(value):
-        raise ValueError
-    return value
-
-
-def _header_value(value: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise ValueError
-    return value
-
-
-def _model_ref(value: str) -> str:
-    parts = split_model_ref(value)
-    if parts is None:
-        raise ValueError
-    return f"{parts[0]}/{parts[1]}"
-
-
-_SERVER: Mapping[str, _Field] = {
-    "host": _Field(str, "a host name or IP address", "127.0.0.1", _host),
-    "port": _Field(int, "an integer from 1 to 65535", "3456", _port),
-}
-_ROUTER: Mapping[str, _Field] = {
-    "default": _Field(
-        str,
-        "a model reference 'provider/model'",
-        "openrouter/anthropic/claude-sonnet-4.5",
-        _model_ref,
-    ),
-}
-_PROVIDER: Mapping[str, _Field] = {
-    "wire": _Field(str, f"one of {', '.join(KNOWN_WIRES)}", KNOWN_WIRES[0], _wire),
-    "base_url": _Field(str, "an http(s) URL", "http://localhost:8000/v1", _url),
-    "api_key_env": _Field(
-        str, "an environment variable name", "MY_PROVIDER_API_KEY", _env_name, echo=False
-    ),
-    "max_tokens": _Field(int, "a positive integer", "32000", _positive),
-}
-_HEADER = _Field(str, "a single-line string", "ccroute", _header_value)
-_TABLES: Mapping[str, Mapping[str, _Field]] = {"server": _SERVER, "router": _ROUTER}
-_SECRET_NAMES = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "credential"})
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
-)
-
-
-def _looks_secret(name: str) -> bool:
-    n = name.lower().replace("-", "_")
-    return n in _SECRET_NAMES or n.endswith(("_key", "_token", "_secret", "_password"))
-
-
-def _secret_header(name: str) -> bool:
-    return name.lower() in _SECRET_HEADERS or _looks_secret(name)
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(choices)})"
-
 
 # --- building a Config from a TOML document ------------------------------------------------------
 
@@ -200,15 +106,36 @@ class _Checker:
                 if checked is not None:
                     out[name] = checked
             else:
-                known = [*specs, *(["headers"] if specs is _PROVIDER else [])]
+                known = [*specs, *(_PROVIDER_TABLES if specs is _PROVIDER else ())]
                 self.unknown(key, name, [f"{prefix}.{k}" for k in known])
         return out
 
+    def headers(self, prefix: str, table: dict[str, Any]) -> dict[str, str]:
+        """The valid headers of `table` (a `providers.<p>.headers` table)."""
+        headers: dict[str, str] = {}
+        for header, value in table.items():
+            key = f"{prefix}.{header}"
+            if _secret_header(header):
+                self.secret(key)
+            elif not _HEADER_NAME.match(header):
+                self.add(
+                    f"{key}: {header!r} is not a valid HTTP header name. "
+                    f"Remove it with 'ccroute config unset {key}'."
+                )
+            elif (checked := self.leaf(key, _HEADER, value)) is not None:
+                headers[header] = checked
+        return headers
 
-def _check(spec: _Field, value: object) -> Any:
-    if not isinstance(value, spec.kind) or isinstance(value, bool):
-        raise ValueError
-    return spec.normalize(value)
+    def routing(self, prefix: str, table: dict[str, Any]) -> FrozenTable | None:
+        """A `provider_routing` table, known fields type-checked, frozen; None when empty."""
+        out: dict[str, Any] = {}
+        for name, value in table.items():
+            key = f"{prefix}.{name}"
+            if _looks_secret(name):
+                self.secret(key)
+            elif (checked := self.leaf(key, _ROUTING.get(name, _ROUTING_OTHER), value)) is not None:
+                out[name] = checked
+        return FrozenTable(out) if out else None
 
 
 def _got(key: str, spec: _Field, value: object) -> str:
@@ -252,19 +179,12 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
             continue
         table = dict(raw)
         headers_raw = check.table(f"{prefix}.headers", table.pop("headers", {}))
+        headers = check.headers(f"{prefix}.headers", headers_raw)
+        routing_raw = table.pop("provider_routing", None)  # TOML has no null: None = absent
         values = check.fields(prefix, table, _PROVIDER)
-        headers: dict[str, str] = {}
-        for header, value in headers_raw.items():
-            key = f"{prefix}.headers.{header}"
-            if _secret_header(header):
-                check.secret(key)
-            elif not _HEADER_NAME.match(header):
-                check.add(
-                    f"{key}: {header!r} is not a valid HTTP header name. "
-                    f"Remove it with 'ccroute config unset {key}'."
-                )
-            elif (checked := check.leaf(key, _HEADER, value)) is not None:
-                headers[header] = checked
+        if routing_raw is not None:
+            key = f"{prefix}.provider_routing"
+            values["provider_routing"] = check.routing(key, check.table(key, routing_raw))
         base = providers.get(name)
         if base is None:
             if "base_url" not in table:
@@ -273,8 +193,7 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
                     f"with 'ccroute config set {prefix}.base_url http://localhost:8000/v1'."
                 )
             base = ProviderConfig(name=name, wire=KNOWN_WIRES[0], base_url="")
-        merged = {**dict(base.headers), **headers}
-        providers[name] = replace(base, **values, headers=MappingProxyType(merged))
+        providers[name] = replace(base, **values, headers=_merge_headers(base.headers, headers))
 
     router_cfg = RouterConfig(**router)
     ref = split_model_ref(router_cfg.default)
@@ -294,16 +213,18 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
     return config, check.problems
 
 
+def _merge_headers(base: Mapping[str, str], user: Mapping[str, str]) -> Mapping[str, str]:
+    """A provider's effective headers: the built-in ones overlaid by the user's.
+
+    A user header replaces a built-in one of the same name, whatever its case; a header set to
+    "" is not sent at all, which is how a built-in one is dropped.
+    """
+    mine = {name.lower() for name in user}
+    merged = {name: value for name, value in base.items() if name.lower() not in mine}
+    merged.update((name, value) for name, value in user.items() if value)
+    return MappingProxyType(merged)
+
+
 def _raise(problems: list[str]) -> None:
     if problems:
         raise ConfigError("\n".join(problems))
-
-
-def _parse_raw(spec: _Field, raw: str) -> object:
-    """Command-line text → the field's TOML type (int fields parse as base-10 integers)."""
-    if spec.kind is int:
-        try:
-            return int(raw.strip())
-        except ValueError:
-            return raw
-    return raw

@@ -1,0 +1,262 @@
+"""What each settable leaf of config.toml may hold.
+
+Owns: `_Field` (a leaf's TOML type, what a valid value is, an example, and its normaliser), the
+normalisers, the field tables for server, router, providers, headers and OpenRouter's
+provider-routing table, secret-looking-name detection, `_check` (validate and normalise one
+value) and `_parse_raw` (command-line text → a field's TOML type). Pure: no file access, no
+environment, no messages naming files.
+
+Must not import: typer, rich, aiohttp, keyring, tomli_w, or any `ccroute.config` module but
+`model`. difflib is imported only when a "did you mean" suggestion is needed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ccroute.config.model import (
+    CACHE_CONTROL_MODES,
+    KNOWN_WIRES,
+    REASONING_MODES,
+    FrozenTable,
+    split_model_ref,
+)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One settable leaf: its TOML type, what a valid value is, an example, and a normaliser."""
+
+    kind: type  # bool, int, str, list, or object (any TOML value; normalize decides)
+    expected: str
+    example: str
+    normalize: Callable[[Any], Any]  # valid value (of `kind`) -> stored form; ValueError if not
+    echo: bool = True  # False: never repeat a bad value (it may be a pasted API key)
+
+
+def _host(value: str) -> str:
+    if not value.strip() or any(c.isspace() for c in value):
+        raise ValueError
+    return value
+
+
+def _port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise ValueError
+    return value
+
+
+def _positive(value: int) -> int:
+    if value < 1:
+        raise ValueError
+    return value
+
+
+def _wire(value: str) -> str:
+    if value not in KNOWN_WIRES:
+        raise ValueError
+    return value
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError
+    return value.strip().rstrip("/")
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError
+    return value
+
+
+def _header_value(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError
+    return value
+
+
+def _model_ref(value: str) -> str:
+    parts = split_model_ref(value)
+    if parts is None:
+        raise ValueError
+    return f"{parts[0]}/{parts[1]}"
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def normalize(value: str) -> str:
+        if value not in choices:
+            raise ValueError
+        return value
+
+    return normalize
+
+
+def _flag(value: bool) -> bool:
+    return value
+
+
+def _names(value: list[Any]) -> tuple[str, ...]:
+    """A list of non-blank strings (model or provider names), stripped, as a tuple."""
+    if not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValueError
+    return tuple(item.strip() for item in value)
+
+
+def _frozen_json(value: object) -> Any:
+    """A TOML value that JSON can carry, made immutable: tables → FrozenTable, arrays → tuples.
+
+    Dates and times (TOML has them, JSON does not) and non-finite floats raise ValueError.
+    """
+    if isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, list):
+        return tuple(_frozen_json(item) for item in value)
+    if isinstance(value, dict):
+        return FrozenTable({k: _frozen_json(v) for k, v in value.items()})
+    raise ValueError
+
+
+def _sort(value: object) -> Any:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, dict):
+        return _frozen_json(value)
+    raise ValueError
+
+
+_SERVER: Mapping[str, _Field] = {
+    "host": _Field(str, "a host name or IP address", "127.0.0.1", _host),
+    "port": _Field(int, "an integer from 1 to 65535", "3456", _port),
+}
+_ROUTER: Mapping[str, _Field] = {
+    "default": _Field(
+        str,
+        "a model reference 'provider/model'",
+        "openrouter/anthropic/claude-sonnet-4.5",
+        _model_ref,
+    ),
+}
+_PROVIDER: Mapping[str, _Field] = {
+    "wire": _Field(str, f"one of {', '.join(KNOWN_WIRES)}", KNOWN_WIRES[0], _wire),
+    "base_url": _Field(str, "an http(s) URL", "http://localhost:8000/v1", _url),
+    "api_key_env": _Field(
+        str, "an environment variable name", "MY_PROVIDER_API_KEY", _env_name, echo=False
+    ),
+    "max_tokens": _Field(int, "a positive integer", "32000", _positive),
+    "reasoning": _Field(
+        str, f"one of {', '.join(REASONING_MODES)}", "auto", _choice(REASONING_MODES)
+    ),
+    "return_reasoning": _Field(bool, "true or false", "true", _flag),
+    "cache_control": _Field(
+        str, f"one of {', '.join(CACHE_CONTROL_MODES)}", "auto", _choice(CACHE_CONTROL_MODES)
+    ),
+    "send_user": _Field(bool, "true or false", "true", _flag),
+    "fallback_models": _Field(
+        list,
+        "a list of upstream model names (comma-separated on the command line)",
+        "openai/gpt-4o,google/gemini-2.5-pro",
+        _names,
+    ),
+}
+_PROVIDER_TABLES = ("headers", "provider_routing")  # provider keys that are tables, not leaves
+_HEADER = _Field(
+    str, 'a single-line string ("" = do not send the header)', "ccroute", _header_value
+)
+_PROVIDER_LIST = _Field(
+    list,
+    "a list of OpenRouter provider names (comma-separated on the command line)",
+    "anthropic,google-vertex",
+    _names,
+)
+# OpenRouter's `provider` object (protocol.md §4.5): the fields whose types are cheap to check.
+_ROUTING: Mapping[str, _Field] = {
+    "order": _PROVIDER_LIST,
+    "only": _PROVIDER_LIST,
+    "ignore": _PROVIDER_LIST,
+    "quantizations": _Field(
+        list, "a list of quantizations (comma-separated on the command line)", "fp8,int8", _names
+    ),
+    "allow_fallbacks": _Field(bool, "true or false", "false", _flag),
+    "require_parameters": _Field(bool, "true or false", "true", _flag),
+    "zdr": _Field(bool, "true or false", "true", _flag),
+    "data_collection": _Field(str, "allow or deny", "deny", _choice(("allow", "deny"))),
+    "sort": _Field(
+        object,
+        'price, throughput, latency or a table such as { by = "price" }',
+        "throughput",
+        _sort,
+    ),
+}
+# Any other routing field is passed through unchecked (OpenRouter adds fields), if JSON can say it.
+_ROUTING_OTHER = _Field(object, "a string, number, boolean, array or table", "true", _frozen_json)
+_TABLES: Mapping[str, Mapping[str, _Field]] = {"server": _SERVER, "router": _ROUTER}
+_SECRET_NAMES = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "credential"})
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
+)
+
+
+def _looks_secret(name: str) -> bool:
+    n = name.lower().replace("-", "_")
+    return n in _SECRET_NAMES or n.endswith(("_key", "_token", "_secret", "_password"))
+
+
+def _secret_header(name: str) -> bool:
+    return name.lower() in _SECRET_HEADERS or _looks_secret(name)
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(choices)})"
+
+
+def _check(spec: _Field, value: object) -> Any:
+    """`value` normalised per `spec`; ValueError when it is not valid (a bool is never an int)."""
+    if not isinstance(value, spec.kind) or (
+        isinstance(value, bool) and spec.kind not in (bool, object)
+    ):
+        raise ValueError
+    return spec.normalize(value)
+
+
+def _parse_raw(spec: _Field, raw: str) -> object:
+    """Command-line text → the field's TOML type; text that does not parse is returned as is.
+
+    int fields take base-10 integers, bool fields `true`/`false` (any case), list fields a TOML
+    array (`["a", "b"]`) or comma-separated names (`a,b`), and fields of any TOML type a TOML
+    value (`123`, `false`, `{ by = "price" }`) or else the text as a string.
+    """
+    text = raw.strip()
+    if spec.kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            return raw
+    if spec.kind is bool:
+        return {"true": True, "false": False}.get(text.lower(), raw)
+    if spec.kind is list and not text.startswith("["):
+        return [part.strip() for part in raw.split(",")]
+    if spec.kind in (list, object):
+        try:
+            doc = tomllib.loads(f"v = {text}")
+        except tomllib.TOMLDecodeError:
+            return raw
+        return doc["v"] if len(doc) == 1 else raw
+    return raw
