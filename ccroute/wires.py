@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import ModuleType
+from types import MappingProxyType, ModuleType
+from typing import Any
+from urllib.parse import urlsplit
 
+from ccroute.config import ProviderConfig
 from ccroute.errors import ConfigError
 from ccroute.translate import openai
+from ccroute.translate.target import ReasoningStyle, Target
+
+OPENROUTER_HOST = "openrouter.ai"
+
+CACHING_MODEL_PREFIXES = ("anthropic/", "google/")
+"""OpenRouter models that honour Anthropic `cache_control` on content parts (protocol.md §4.12)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +65,52 @@ def wire_for(name: str) -> Wire:
     except KeyError:
         known = ", ".join(sorted(WIRES))
         raise ConfigError(f"Unknown wire {name!r}; known wires: {known}.") from None
+
+
+def is_openrouter(provider: ProviderConfig) -> bool:
+    """True when the provider's base URL is OpenRouter's (any subdomain)."""
+    host = (urlsplit(provider.base_url).hostname or "").lower()
+    return host == OPENROUTER_HOST or host.endswith("." + OPENROUTER_HOST)
+
+
+def target_for(provider: ProviderConfig, model: str) -> Target:
+    """The translators' view of `model` on `provider`, with every "auto" setting resolved.
+
+    - `reasoning = "auto"`: "openrouter" for OpenRouter, else "none" — a generic
+      OpenAI-compatible server may reject `reasoning_effort` on a non-reasoning model, and
+      Claude Code sends `thinking` on every request (protocol.md §1.3), so it is opt-in there.
+    - `cache_control = "auto"`: kept for OpenRouter models under `CACHING_MODEL_PREFIXES`
+      (§4.12, also with a leading `~` alias), stripped elsewhere; "keep"/"strip" force it.
+    - `provider_routing` → body `provider`; `fallback_models` → body `models`, led by `model`
+      itself (§4.5, §4.6).
+    """
+    openrouter = is_openrouter(provider)
+    reasoning: ReasoningStyle
+    match provider.reasoning:
+        case "openrouter" | "effort" | "none" as chosen:
+            reasoning = chosen
+        case _:
+            reasoning = "openrouter" if openrouter else "none"
+    match provider.cache_control:
+        case "keep":
+            keep_cache = True
+        case "strip":
+            keep_cache = False
+        case _:
+            keep_cache = openrouter and model.lstrip("~").startswith(CACHING_MODEL_PREFIXES)
+    extra: dict[str, Any] = {}
+    if provider.provider_routing:
+        extra["provider"] = provider.provider_routing
+    if provider.fallback_models:
+        # The primary model leads the list so OpenRouter tries it first whichever field it reads.
+        extra["models"] = list(dict.fromkeys((model, *provider.fallback_models)))
+    return Target(
+        provider=provider.name,
+        model=model,
+        max_tokens=provider.max_tokens,
+        reasoning=reasoning,
+        return_reasoning=provider.return_reasoning,
+        cache_control=keep_cache,
+        send_user=provider.send_user,
+        extra_body=MappingProxyType(extra),
+    )

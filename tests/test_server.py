@@ -316,7 +316,10 @@ async def test_stream_cut_mid_way_ends_with_one_error_event(proxy: Any) -> None:
         "model": "m",
         "choices": [{"index": 0, "delta": {"content": "partial "}, "finish_reason": None}],
     }
-    fake = FakeOpenAI([sse_reply([chunk, chunk], done=False, truncate=True)], api_key=KEY)
+    # chunk_delay: data still unread when the connection drops is lost (aiohttp raises the
+    # payload error before returning buffered bytes), so the cut comes after the text was read.
+    reply = sse_reply([chunk, chunk], done=False, truncate=True, chunk_delay=0.05)
+    fake = FakeOpenAI([reply], api_key=KEY)
     client = await proxy(fake)
     events = parse_sse(await (await post_messages(client, anthropic_request())).read())
     assert events[0]["type"] == "message_start"

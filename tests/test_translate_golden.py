@@ -7,7 +7,10 @@ Each case directory holds:
 - `upstream.sse` + `expected.sse` (optional): a wire-accurate upstream stream and the Anthropic
   SSE bytes we must emit for it;
 - `response.in.json` + `response.out.json` (optional): the same for `stream: false`;
-- `case.json` (optional): `{"upstream_model": str, "max_tokens_limit": int}`.
+- `case.json` (optional): `{"upstream_model": str, "max_tokens_limit": int, "provider": {...}}`
+  where `provider` holds `ProviderConfig` fields (reasoning, cache_control, provider_routing,
+  ...) for the provider named "golden"; the `Target` comes from the server's own
+  `wires.target_for`, so cases test what the daemon sends.
 
 `UPDATE_GOLDEN=1 pytest tests/test_translate_golden.py` rewrites the `*.out.json` and
 `expected.sse` files; review the diff before committing.
@@ -20,11 +23,14 @@ import os
 import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
+from ccroute.config import ProviderConfig
 from ccroute.translate import messages, openai, sse, tokens
+from ccroute.wires import target_for
 from tests.streamcheck import assert_well_formed, parse_sse
 
 TESTS = Path(__file__).parent
@@ -51,12 +57,47 @@ def case_options(case: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def case_provider(case: str) -> ProviderConfig:
+    """The provider a case's request goes to (also used by the SDK test's real server)."""
+    options = case_options(case)
+    fields = dict(options.get("provider", {}))
+    if "provider_routing" in fields:
+        fields["provider_routing"] = MappingProxyType(fields["provider_routing"])
+    if "fallback_models" in fields:
+        fields["fallback_models"] = tuple(fields["fallback_models"])
+    return ProviderConfig(
+        name="golden",
+        wire="openai",
+        base_url=fields.pop("base_url", "http://golden.invalid/v1"),
+        max_tokens=options.get("max_tokens_limit"),
+        **fields,
+    )
+
+
+def case_target(case: str) -> openai.Target:
+    return target_for(case_provider(case), case_options(case).get("upstream_model", "vendor/model"))
+
+
 def new_translator(case: str) -> openai.StreamTranslator:
     req = messages.validate_request(load_request(case))
     return openai.StreamTranslator(
         message_id=MESSAGE_ID,
         model=req["model"],
         input_tokens_estimate=tokens.estimate_input_tokens(req),
+        target=case_target(case),
+        tool_names=openai.tool_names_for(req),
+    )
+
+
+def parse_case_response(case: str) -> messages.Message:
+    req = messages.validate_request(load_request(case))
+    body = json.loads((GOLDEN / case / "response.in.json").read_text())
+    return openai.parse_response(
+        body,
+        message_id=MESSAGE_ID,
+        model=req["model"],
+        target=case_target(case),
+        tool_names=openai.tool_names_for(req),
     )
 
 
@@ -118,13 +159,7 @@ def as_json(value: Any) -> str:
 @pytest.mark.parametrize("case", CASES)
 def test_request_translates_to_the_golden_upstream_body(case: str) -> None:
     req = messages.validate_request(load_request(case))
-    options = case_options(case)
-    body = openai.build_request(
-        req,
-        upstream_model=options.get("upstream_model", "vendor/model"),
-        limits=openai.ModelLimits(max_tokens=options.get("max_tokens_limit")),
-        stream=bool(req.get("stream")),
-    )
+    body = openai.build_request(req, target=case_target(case), stream=bool(req.get("stream")))
     check_golden(GOLDEN / case / "request.out.json", as_json(body))
 
 
@@ -161,15 +196,13 @@ def test_stream_output_is_the_same_with_crlf_line_endings(case: str) -> None:
 
 @pytest.mark.parametrize("case", RESPONSE_CASES)
 def test_upstream_response_translates_to_the_golden_message(case: str) -> None:
-    body = json.loads((GOLDEN / case / "response.in.json").read_text())
-    message = openai.parse_response(body, message_id=MESSAGE_ID, model=load_request(case)["model"])
+    message = parse_case_response(case)
     check_golden(GOLDEN / case / "response.out.json", as_json(message))
 
 
 @pytest.mark.parametrize("case", sorted(set(RESPONSE_CASES) & set(STREAM_CASES)))
 def test_non_stream_response_has_the_same_content_as_the_stream(case: str) -> None:
-    body = json.loads((GOLDEN / case / "response.in.json").read_text())
-    message = openai.parse_response(body, message_id=MESSAGE_ID, model="m")
+    message = parse_case_response(case)
     streamed = accumulate(parse_sse(translate_stream(case, [upstream_bytes(case)])))
     assert message["content"] == streamed["content"]
     assert message["stop_reason"] == streamed["stop_reason"]

@@ -23,9 +23,8 @@ def fixture_body(name: str) -> dict[str, Any]:
 
 def build(body: dict[str, Any], limit: int | None = None, stream: bool = True) -> dict[str, Any]:
     req = messages.validate_request(body)
-    return openai.build_request(
-        req, upstream_model="up/model", limits=openai.ModelLimits(limit), stream=stream
-    )
+    target = openai.Target(provider="test", model="up/model", max_tokens=limit)
+    return openai.build_request(req, target=target, stream=stream)
 
 
 def contains_key(value: Any, key: str) -> bool:
@@ -141,7 +140,7 @@ def test_whitespace_only_text_and_thinking_are_not_sent_upstream() -> None:
 def test_malformed_structure_that_skipped_validation_raises_translation_error() -> None:
     req: Any = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{}]}]}
     with pytest.raises(TranslationError, match=r"^messages\.0: malformed message"):
-        openai.build_request(req, upstream_model="u", limits=openai.ModelLimits(), stream=False)
+        openai.build_request(req, target=openai.Target(provider="p", model="u"), stream=False)
 
 
 # --- StreamTranslator state edge cases ---------------------------------------------------------
@@ -477,7 +476,8 @@ def error_json(message: str, **fields: Any) -> bytes:
                 "output). Please reduce the length of either one.",
                 code=400,
             ),
-            (400, "invalid_request_error", "prompt is too long: 200000 tokens > 163840 maximum"),
+            # Anthropic's N counts the prompt only, so the text-input figure is used.
+            (400, "invalid_request_error", "prompt is too long: 190000 tokens > 163840 maximum"),
         ),
         (
             400,
@@ -563,3 +563,41 @@ def test_upstream_error_maps_to_anthropic_status_type_and_message(
 def test_error_message_never_contains_a_bearer_token() -> None:
     error = openai.parse_error(401, error_json("bad header Authorization: Bearer abc.def-123"))
     assert "abc.def-123" not in error.message
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "This model's maximum context length is 128000 tokens. However, you requested 140000 "
+        "tokens (100000 in the messages, 40000 in the completion). Please reduce the length of "
+        "the messages or completion.",
+        "'max_tokens' or 'max_completion_tokens' is too large: 40000. This model's maximum "
+        "context length is 128000 tokens and your request has 100000 input tokens "
+        "(40000 > 128000 - 100000).",
+    ],
+)
+def test_prompt_that_fits_without_room_for_max_tokens_gets_anthropics_max_tokens_wording(
+    message: str,
+) -> None:
+    # Claude Code answers this wording by lowering max_tokens, not by compacting (§2.5).
+    error = openai.parse_error(400, error_json(message))
+    assert (error.status, error.error_type) == (400, "invalid_request_error")
+    assert error.message == (
+        "input length and `max_tokens` exceed context limit: 100000 + 40000 > 128000, "
+        "decrease input length or `max_tokens` and try again"
+    )
+
+
+def test_context_error_without_a_prompt_count_uses_the_input_estimate() -> None:
+    body = error_json("prompt exceeds the context length of 8192 tokens")
+    assert openai.parse_error(400, body, input_tokens=9000).message == (
+        "prompt is too long: 9000 tokens > 8192 maximum"
+    )
+    # An estimate below the maximum still says "too long" (the upstream said so): M + 1.
+    assert openai.parse_error(400, body, input_tokens=5000).message == (
+        "prompt is too long: 8193 tokens > 8192 maximum"
+    )
+    # Without an estimate the upstream's words are kept.
+    assert openai.parse_error(400, body).message == (
+        "prompt exceeds the context length of 8192 tokens"
+    )

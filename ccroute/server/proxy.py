@@ -19,10 +19,12 @@ from aiohttp import web
 from ccroute.config import ProviderConfig
 from ccroute.errors import TranslationError, UpstreamError
 from ccroute.routing import resolve
+from ccroute.server.exchange import Exchange
 from ccroute.server.relay import relay_stream
 from ccroute.server.state import CONFIG, KEYS, SESSION
-from ccroute.translate.messages import MessagesRequest, validate_request
-from ccroute.wires import Wire, wire_for
+from ccroute.translate.messages import validate_request
+from ccroute.translate.tokens import estimate_input_tokens
+from ccroute.wires import target_for, wire_for
 
 log = logging.getLogger("ccroute.server")
 
@@ -50,10 +52,16 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     wire = wire_for(route.provider.wire)
     key = await request.app[KEYS].get(route.provider)
     stream = bool(req.get("stream"))
-    limits = wire.translator.ModelLimits(max_tokens=route.provider.max_tokens)
-    upstream_body = wire.translator.build_request(
-        req, upstream_model=route.model, limits=limits, stream=stream
+    target = target_for(route.provider, route.model)
+    exchange = Exchange(
+        wire=wire,
+        req=req,
+        target=target,
+        tool_names=wire.translator.tool_names_for(req),
+        message_id=f"msg_{uuid.uuid4().hex[:24]}",
+        input_estimate=estimate_input_tokens(req),
     )
+    upstream_body = wire.translator.build_request(req, target=target, stream=stream)
     headers = {
         **route.provider.headers,
         **wire.auth_headers(key),
@@ -61,48 +69,39 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
         "Accept": "text/event-stream" if stream else _JSON,
     }
     url = wire.url(route.provider.base_url, route.model, stream)
-    message_id = f"msg_{uuid.uuid4().hex[:24]}"
-    status = "error"
     try:
-        async with request.app[SESSION].post(
+        post = request.app[SESSION].post(
             url, data=json.dumps(upstream_body, separators=(",", ":")).encode(), headers=headers
-        ) as upstream:
+        )
+        if stream:
+            return await relay_stream(request, post, exchange)
+        async with post as upstream:
             if upstream.status >= 400:
-                raise _upstream_error(wire, upstream.status, await upstream.read(), upstream)
-            if stream:
-                response = await relay_stream(request, upstream, wire, req, message_id)
-            else:
-                response = await _relay_json(upstream, wire, req, message_id)
-            status = str(response.status)
+                raise exchange.upstream_error(
+                    upstream.status, await upstream.read(), upstream.headers
+                )
+            response = await _relay_json(upstream, exchange)
+            exchange.outcome = str(response.status)
             return response
     except (aiohttp.ClientError, TimeoutError) as exc:
         err = _unreachable(route.provider, exc)
-        status = f"{err.status} ({type(exc).__name__})"
+        exchange.outcome = f"{err.status} ({type(exc).__name__})"
         raise err from None
     except UpstreamError as err:
-        status = f"{err.status} {err.error_type}"
+        exchange.outcome = f"{err.status} {err.error_type}"
         raise
     finally:
         log.info(
             "%s model=%s route=%s/%s reason=%s stream=%s status=%s %.0fms",
-            message_id,
+            exchange.message_id,
             req["model"],
             route.provider.name,
             route.model,
             route.reason,
             stream,
-            status,
+            exchange.outcome,
             (time.monotonic() - started) * 1000,
         )
-
-
-def _upstream_error(
-    wire: Wire, status: int, body: bytes, upstream: aiohttp.ClientResponse
-) -> UpstreamError:
-    err: UpstreamError = wire.translator.parse_error(status, body)
-    if err.retry_after is None and "retry-after" in upstream.headers:
-        err.retry_after = upstream.headers["retry-after"]
-    return err
 
 
 def _unreachable(provider: ProviderConfig, exc: BaseException) -> UpstreamError:
@@ -115,9 +114,7 @@ def _unreachable(provider: ProviderConfig, exc: BaseException) -> UpstreamError:
     )
 
 
-async def _relay_json(
-    upstream: aiohttp.ClientResponse, wire: Wire, req: MessagesRequest, message_id: str
-) -> web.Response:
+async def _relay_json(upstream: aiohttp.ClientResponse, exchange: Exchange) -> web.Response:
     raw = await upstream.read()
     try:
         body = json.loads(raw)
@@ -125,7 +122,9 @@ async def _relay_json(
         raise UpstreamError(
             502, "api_error", "The provider returned a body that is not JSON."
         ) from None
-    message = wire.translator.parse_response(body, message_id=message_id, model=req["model"])
+    message = exchange.parse_response(body)
     return web.Response(
-        body=json.dumps(message, separators=(",", ":")).encode(), content_type=_JSON
+        body=json.dumps(message, separators=(",", ":")).encode(),
+        content_type=_JSON,
+        headers={"request-id": exchange.message_id},
     )

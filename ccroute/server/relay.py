@@ -1,8 +1,9 @@
 """Relaying an upstream SSE stream to Claude Code through a pure `StreamTranslator`.
 
 Owns: the loop of design.md §3 — upstream bytes → `SSEDecoder` → translator → `sse.encode` →
-client — plus idle `ping`s (protocol.md §6.3), one `error` event when the stream fails after it
-started (§2.5), and noticing a client that went away (its upstream request is dropped with it).
+client — plus idle `ping`s (protocol.md §6.3, also while the upstream has not answered yet), one
+`error` event when the stream fails after it started (§2.5), and noticing a client that went
+away (its upstream request is dropped with it).
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
 
+from ccroute.server.exchange import Exchange
 from ccroute.translate import sse
-from ccroute.translate.messages import MessagesRequest, StreamEvent, error_body
-from ccroute.translate.tokens import estimate_input_tokens
-from ccroute.wires import Wire
+from ccroute.translate.messages import StreamEvent, error_body
 
 log = logging.getLogger("ccroute.server")
 
@@ -71,42 +72,107 @@ class _SSEWriter:
 
 async def relay_stream(
     request: web.Request,
-    upstream: aiohttp.ClientResponse,
-    wire: Wire,
-    req: MessagesRequest,
-    message_id: str,
+    post: Awaitable[aiohttp.ClientResponse],
+    exchange: Exchange,
 ) -> web.StreamResponse:
+    """Send the upstream request `post` and relay its stream to Claude Code as Anthropic SSE.
+
+    Liveness (protocol.md §6.3): if the upstream has not answered with headers after
+    `PING_INTERVAL` seconds, the SSE response is opened (200) and `ping`s start, so the client
+    hears from us at least every `PING_INTERVAL` seconds however long the upstream thinks.
+    Before that point an upstream failure raises (`UpstreamError`, `aiohttp.ClientError`,
+    `TimeoutError`) for the error middleware to answer with its HTTP status (so a 429 keeps its
+    `retry-after`); after it, a failure is one `error` event — `overloaded_error` for a
+    transient one (429, 5xx, unreachable), which Claude Code retries (§2.5), else the mapped type.
+    """
+    pending: asyncio.Future[aiohttp.ClientResponse] = asyncio.ensure_future(post)
+    writer: _SSEWriter | None = None
+    pinger: asyncio.Task[None] | None = None
+    try:
+        done, _ = await asyncio.wait({pending}, timeout=PING_INTERVAL)
+        if not done:
+            writer = await _open(request, exchange)
+            pinger = asyncio.create_task(writer.ping_while_idle(PING_INTERVAL))
+        try:
+            upstream = await pending
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if writer is None:
+                raise
+            await _fail(writer, exchange, 529, "overloaded_error", _unreachable_message(exc))
+            return writer.response
+        async with upstream:
+            if upstream.status >= 400:
+                err = exchange.upstream_error(
+                    upstream.status, await upstream.read(), upstream.headers
+                )
+                if writer is None:
+                    raise err
+                await _fail(writer, exchange, err.status, err.error_type, err.message)
+                return writer.response
+            if writer is None:
+                writer = await _open(request, exchange)
+                pinger = asyncio.create_task(writer.ping_while_idle(PING_INTERVAL))
+            await _relay(upstream, exchange, writer)
+            return writer.response
+    finally:
+        if not pending.done():
+            pending.cancel()
+        if pinger is not None:
+            pinger.cancel()
+        if writer is not None:
+            with contextlib.suppress(ConnectionResetError, aiohttp.ClientConnectionResetError):
+                await writer.response.write_eof()
+
+
+async def _open(request: web.Request, exchange: Exchange) -> _SSEWriter:
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",
-            "request-id": message_id,
+            "request-id": exchange.message_id,
         }
     )
     await response.prepare(request)
-    writer = _SSEWriter(response)
-    translator = wire.translator.StreamTranslator(
-        message_id=message_id, model=req["model"], input_tokens_estimate=estimate_input_tokens(req)
-    )
-    pinger = asyncio.create_task(writer.ping_while_idle(PING_INTERVAL))
+    exchange.outcome = "200"
+    return _SSEWriter(response)
+
+
+def _unreachable_message(exc: BaseException) -> str:
+    reason = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+    return f"Could not reach the provider: {reason}"
+
+
+async def _fail(
+    writer: _SSEWriter, exchange: Exchange, status: int, error_type: str, message: str
+) -> None:
+    """End an already-open stream with one `error` event; transient failures become
+    `overloaded_error`, which Claude Code retries when it arrives before any content (§2.5)."""
+    if status == 429 or status >= 500:
+        message = f"{message} (upstream {status} {error_type})"
+        error_type = "overloaded_error"
+    exchange.outcome = f"200 then error {error_type}"
+    await writer.write_error(error_type, message)
+
+
+async def _relay(upstream: aiohttp.ClientResponse, exchange: Exchange, writer: _SSEWriter) -> None:
+    translator = exchange.new_stream_translator()
     try:
         if await _pump(upstream, translator, writer):
             await writer.write(b"".join(map(sse.encode, translator.finish())))
+        else:
+            exchange.outcome = "200 then error event"
     except _ClientGone:
-        log.info("%s client disconnected; upstream request dropped", message_id)
-        return response
+        exchange.outcome = "200 client disconnected"
+        log.info("%s client disconnected; upstream request dropped", exchange.message_id)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("%s upstream stream failed: %s", message_id, type(exc).__name__)
+        exchange.outcome = f"200 then upstream broke ({type(exc).__name__})"
+        log.warning("%s upstream stream failed: %s", exchange.message_id, type(exc).__name__)
         await writer.write_error("overloaded_error", f"The provider's stream broke off: {exc!s}")
     except Exception:
-        log.exception("%s stream translation failed", message_id)
+        exchange.outcome = "200 then internal error"
+        log.exception("%s stream translation failed", exchange.message_id)
         await writer.write_error("api_error", "Internal error in ccroute; see the daemon log.")
-    finally:
-        pinger.cancel()
-    with contextlib.suppress(ConnectionResetError, aiohttp.ClientConnectionResetError):
-        await response.write_eof()
-    return response
 
 
 async def _pump(

@@ -219,7 +219,9 @@ class MessagesRequest(TypedDict, total=False):
     tools: list[ToolDefinition]
     tool_choice: ToolChoice
     thinking: dict[str, Any]
+    output_config: dict[str, Any]
     metadata: dict[str, Any]
+    cache_control: dict[str, Any]
 
 
 # --- validation (protocol.md §1.2, §1.5, §1.6) ---------------------------------------------------

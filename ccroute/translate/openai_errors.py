@@ -37,6 +37,20 @@ _CONTEXT_MAXIMUM = [
         r"tokens > " + _NUMBER,
     )
 ]
+_CONTEXT_INPUT = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        _NUMBER + r" (?:in the messages|of text input|input tokens)",
+        r"your request has " + _NUMBER + " input tokens",
+    )
+]
+_CONTEXT_OUTPUT = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        _NUMBER + r" in the (?:completion|output)",
+        r"max_(?:completion_)?tokens'? is too large: " + _NUMBER,
+    )
+]
 _CONTEXT_REQUESTED = [
     re.compile(p, re.IGNORECASE)
     for p in (
@@ -56,14 +70,19 @@ class _Details:
     kind: str  # machine-readable cause: code / metadata.error_type / type, "" when none
 
 
-def parse_error(status: int, body: bytes) -> UpstreamError:
+def parse_error(status: int, body: bytes, *, input_tokens: int | None = None) -> UpstreamError:
     """Map an upstream HTTP error (status + raw body) to the error ccroute returns to Claude Code.
 
     Accepts `{"error": {"message", "type", "code", "metadata"}}` (OpenAI, OpenRouter §4.7),
     `{"error": "text"}`, `{"message": ...}`, `{"detail": ...}` and non-JSON text. Result:
-    - context-length errors → 400 `invalid_request_error`, reworded to Anthropic's
-      `prompt is too long: N tokens > M maximum` when N and M can be read (so Claude Code's
-      auto-compaction fires, §2.5), else the upstream message, still 400;
+    - context-length errors → 400 `invalid_request_error`, reworded to Anthropic's wording so
+      Claude Code recovers (§2.5, §7 item 20): when the upstream says the prompt alone fits but
+      prompt + completion does not (`X in the messages, Y in the completion`, vLLM's `your
+      request has X input tokens`), Anthropic's "input length and max_tokens exceed context
+      limit: X + Y > M, ..." message (Claude Code lowers max_tokens); otherwise
+      `prompt is too long: N tokens > M maximum` (Claude Code compacts), N read from the
+      message or else `input_tokens` (ccroute's estimate) raised to M + 1; the upstream
+      message unchanged when no maximum M can be read;
     - OpenRouter `provider_overloaded`/`provider_unavailable`, 503 and 529 → 529
       `overloaded_error` (Claude Code retries it); 429 → 429 `rate_limit_error`;
     - any other status → its `error.type` from `error_type_for_status`, with unknown 4xx sent
@@ -72,7 +91,7 @@ def parse_error(status: int, body: bytes) -> UpstreamError:
     is left None: it comes from the response headers, which the server reads.
     """
     details = _details(_decode(body), status)
-    out_status, error_type, message = _classify(status, details)
+    out_status, error_type, message = _classify(status, details, input_tokens)
     return UpstreamError(out_status, error_type, message)
 
 
@@ -134,11 +153,13 @@ def _text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _classify(status: int, details: _Details) -> tuple[int, str, str]:
+def _classify(
+    status: int, details: _Details, input_tokens: int | None = None
+) -> tuple[int, str, str]:
     if status < 500 and (
         details.kind == "context_length_exceeded" or _CONTEXT_HINT.search(details.message)
     ):
-        return 400, "invalid_request_error", _context_message(details.message)
+        return 400, "invalid_request_error", _context_message(details.message, input_tokens)
     if details.kind in _OVERLOADED_KINDS:
         return 529, "overloaded_error", details.message
     if details.kind in _RATE_LIMIT_KINDS:
@@ -151,12 +172,23 @@ def _classify(status: int, details: _Details) -> tuple[int, str, str]:
     return (400 if 400 <= status < 500 else 500), error_type, details.message
 
 
-def _context_message(message: str) -> str:
+def _context_message(message: str, input_tokens: int | None) -> str:
     maximum = _first_number(_CONTEXT_MAXIMUM, message)
-    requested = _first_number(_CONTEXT_REQUESTED, message)
-    if maximum is not None and requested is not None and requested > maximum:
-        return f"prompt is too long: {requested} tokens > {maximum} maximum"
-    return message
+    if maximum is None:
+        return message
+    prompt = _first_number(_CONTEXT_INPUT, message)
+    completion = _first_number(_CONTEXT_OUTPUT, message)
+    if prompt is not None and completion is not None and prompt <= maximum:
+        return (
+            f"input length and `max_tokens` exceed context limit: {prompt} + {completion} > "
+            f"{maximum}, decrease input length or `max_tokens` and try again"
+        )
+    requested = prompt if prompt is not None else _first_number(_CONTEXT_REQUESTED, message)
+    if requested is None or requested <= maximum:
+        if input_tokens is None:
+            return message
+        requested = max(input_tokens, maximum + 1)
+    return f"prompt is too long: {requested} tokens > {maximum} maximum"
 
 
 def _first_number(patterns: list[re.Pattern[str]], message: str) -> int | None:

@@ -1,88 +1,102 @@
 """Anthropic Messages request → OpenAI Chat Completions request body.
 
-Owns: `ModelLimits` and `build_request` (protocol.md §3.1 mapping table, §6.4, §7 items 1, 2, 5,
-6, 9, 14, 16, 17). Exported through `ccroute.translate.openai`.
+Owns: `build_request` and `tool_names_for` (protocol.md §3.1 mapping table, §4.3-4.6, §4.12,
+§6.4, §7 items 1-9, 14, 16, 17, 21). Exported through `ccroute.translate.openai`.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ccroute.errors import TranslationError
 from ccroute.translate.messages import MessagesRequest, ToolChoice, ToolDefinition
-
-ATTRIBUTION_PREFIX = "x-anthropic-billing-header:"
-"""Claude Code's per-conversation attribution system block; dropped (protocol.md §6.4)."""
+from ccroute.translate.openai_messages import messages_for
+from ccroute.translate.target import Target
+from ccroute.translate.toolnames import ToolNames
 
 MAX_STOP_SEQUENCES = 4
 """OpenAI accepts at most 4 `stop` entries; extra ones are dropped, not failed (§7 item 14)."""
 
-EMPTY_TOOL_RESULT = "(no content)"
-"""Sent for a tool_result without text: some upstreams turn "" into an empty block (§7 item 1)."""
+EFFORT_FOR_BUDGET = ((4096, "low"), (16384, "medium"))
+"""`thinking.budget_tokens` below each bound → that `reasoning_effort`; larger → "high"."""
 
-IMAGES_FOLLOW = "(image content follows in the next user message)"
-"""Sent for a tool_result holding only images: tool messages cannot carry images (§3.1)."""
-
-_JOIN = "\n\n"
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+USER_HASH_HEX = 32
+"""Hex digits of sha256(metadata.user_id) sent as `user` (fits every limit in §7 item 16)."""
 
 
-@dataclass(frozen=True)
-class ModelLimits:
-    """What the upstream model accepts. `max_tokens`: output cap in tokens, None = no clamp."""
+def tool_names_for(req: MessagesRequest) -> ToolNames:
+    """The request's tool-name map (§7 item 4). `build_request` sends `upstream(name)` for each
+    custom tool; the response translators map names back with `claude(name)`."""
+    names = ToolNames()
+    for tool in req.get("tools") or ():
+        if tool.get("type") in (None, "custom") and isinstance(tool.get("name"), str):
+            names.upstream(tool["name"])
+    return names
 
-    max_tokens: int | None = None
 
-
-def build_request(
-    req: MessagesRequest, *, upstream_model: str, limits: ModelLimits, stream: bool
-) -> dict[str, Any]:
-    """Translate a validated Messages request into a `POST /chat/completions` body.
+def build_request(req: MessagesRequest, *, target: Target, stream: bool) -> dict[str, Any]:
+    """Translate a validated Messages request into a `POST /chat/completions` body for `target`.
 
     Shape: `{"model", "messages", "max_tokens", ["temperature"], ["top_p"], ["stop"], ["tools",
-    "tool_choice", "parallel_tool_calls"], ["stream": true, "stream_options": {"include_usage":
-    true}]}` (protocol.md §3.1). Rules, all from §3.1 unless noted:
+    "tool_choice", "parallel_tool_calls"], ["reasoning" | "reasoning_effort"], ["user"],
+    ["cache_control"], ["stream": true, "stream_options": {"include_usage": true}],
+    *target.extra_body}` (protocol.md §3.1). Rules, all from §3.1 unless noted:
 
     - `system` (string or text blocks, joined with a blank line, attribution block dropped §6.4)
       becomes the first `system` message; a mid-conversation `role: "system"` message stays in
       place as a `system` message (§6.4).
-    - Empty/whitespace-only text blocks are dropped (§7 item 1); thinking, redacted_thinking and
-      server-tool blocks are dropped; user images become `image_url` parts (data: URLs for
-      base64); text-only user content is sent as one string (widest server support).
+    - Empty/whitespace-only text blocks are dropped (§7 item 1); server-tool blocks are dropped;
+      user images become `image_url` parts (data: URLs for base64); PDF documents become `file`
+      parts (`file_data` a data: URL or the document URL, §3.1), text documents text parts;
+      text-only user content is sent as one string (widest server support). A trailing
+      assistant message is kept last (prefill, §1.4).
     - `tool_use` → assistant `tool_calls` (arguments are compact JSON; `content: null` when there
       is no text); each `tool_result` → one `tool` message, before the rest of its user message
       and directly after the assistant `tool_calls` message (a mid-conversation system message
       in between is moved after the tool messages); `is_error` → text prefixed `Error: `;
-      images in a tool_result move to the following user message.
-    - Custom tools → `function` tools with `$schema` stripped; server tools (a `type` other than
+      images and files in a tool_result move to the following user message.
+    - Thinking blocks: dropped, except that on assistant turns of the current tool loop (after
+      the last user message holding no `tool_result`) a signature ccroute minted for this
+      `target.scope` is decoded and its reasoning sent back as `reasoning_details`,
+      `reasoning_content` or `reasoning` (§4.4, §7 item 7), when `target.return_reasoning`.
+    - Reasoning controls by `target.reasoning` (§4.3, §8): `thinking` enabled with budget B →
+      OpenRouter `reasoning: {max_tokens: min(B, max_tokens - 1)}` or `reasoning_effort` by
+      `EFFORT_FOR_BUDGET`; adaptive → `reasoning: {effort: E}` (`{enabled: true}` without
+      `output_config.effort`) or `reasoning_effort: E` (xhigh and max → high);
+      `display: "omitted"` → `exclude: true`; disabled or absent → nothing. Never both fields.
+    - Custom tools → `function` tools with `$schema` stripped and names made upstream-safe by
+      `tool_names_for` (also in `tool_choice` and history); server tools (a `type` other than
       "custom") are dropped (§1.5, §7 item 17); `tool_choice` and `parallel_tool_calls` are only
       sent when tools remain.
-    - `max_tokens` is clamped to `limits.max_tokens` and raised to at least 1 (§7 item 9);
-      `stop_sequences` → `stop` (first 4). Dropped: metadata, thinking, output_config,
-      context_management, cache_control, top_k and every other Anthropic-only field.
+    - `cache_control` markers are kept on system, user, image, file and tool-result parts (and
+      the top-level marker) only when `target.cache_control` (§1.7, §4.12); a marked system or
+      user content is then sent as parts instead of one string.
+    - `max_tokens` is clamped to `target.max_tokens` and raised to at least 1 (§7 item 9);
+      `stop_sequences` → `stop` (first 4); `metadata.user_id` → `user` = the first
+      `USER_HASH_HEX` hex digits of its sha256 when `target.send_user` (§7 item 16). Dropped:
+      output_config, context_management, top_k, betas and every other Anthropic-only field.
 
     Raises:
         TranslationError: a structure `validate_request` should have rejected, naming its path.
     """
     try:
-        return _build(req, upstream_model, limits, stream)
+        return _build(req, target, stream)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise TranslationError(f"request could not be translated ({exc!r})") from exc
 
 
-def _build(
-    req: MessagesRequest, upstream_model: str, limits: ModelLimits, stream: bool
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": upstream_model, "messages": _messages(req)}
+def _build(req: MessagesRequest, target: Target, stream: bool) -> dict[str, Any]:
+    names = tool_names_for(req)
+    body: dict[str, Any] = {"model": target.model, "messages": messages_for(req, target, names)}
     max_tokens = req["max_tokens"]
-    if limits.max_tokens is not None:
-        max_tokens = min(max_tokens, limits.max_tokens)
-    body["max_tokens"] = max(max_tokens, 1)
+    if target.max_tokens is not None:
+        max_tokens = min(max_tokens, target.max_tokens)
+    max_tokens = max(max_tokens, 1)
+    body["max_tokens"] = max_tokens
     for key in ("temperature", "top_p"):
         value = req.get(key)
         if value is not None:
@@ -90,201 +104,89 @@ def _build(
     stop = req.get("stop_sequences")
     if stop:
         body["stop"] = list(stop[:MAX_STOP_SEQUENCES])
-    tools = _tools(req.get("tools") or [])
+    tools = _tools(req.get("tools") or [], names)
     if tools:
         body["tools"] = tools
         choice = req.get("tool_choice")
         if choice:
-            body["tool_choice"] = _tool_choice(choice)
+            body["tool_choice"] = _tool_choice(choice, names)
             if choice.get("disable_parallel_tool_use") and choice["type"] != "none":
                 body["parallel_tool_calls"] = False
+    body.update(_reasoning_fields(req, target, max_tokens))
+    user = _user(req) if target.send_user else None
+    if user:
+        body["user"] = user
+    top_cache = req.get("cache_control")
+    if target.cache_control and isinstance(top_cache, dict):
+        body["cache_control"] = top_cache
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
+    for key, value in target.extra_body.items():
+        body.setdefault(key, _plain(value))
     return body
 
 
-def _messages(req: MessagesRequest) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    system = _system_text(req.get("system"), "system")
-    if system:
-        out.append({"role": "system", "content": system})
-    for i, message in enumerate(req["messages"]):
-        path = f"messages.{i}"
-        try:
-            role, content = message["role"], message["content"]
-            match role:
-                case "system":
-                    text = _system_text(content, f"{path}.content")
-                    if text:
-                        out.append({"role": "system", "content": text})
-                case "user":
-                    _append_user(out, content, path)
-                case "assistant":
-                    _append_assistant(out, content, path)
-                case _:
-                    raise TranslationError(f"{path}.role: unknown role {role!r}")
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise TranslationError(f"{path}: malformed message ({exc!r})") from exc
-    return out
+def _plain(value: Any) -> Any:
+    """Config values (read-only mappings, tuples) as plain JSON types."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
-def _system_text(system: object, path: str) -> str:
-    """System content (string or text blocks, incl. `mid_conv_system`) as one string."""
-    if system is None:
-        return ""
-    if isinstance(system, str):
-        return system if system.strip() else ""
-    if not isinstance(system, list):
-        raise TranslationError(f"{path}: must be a string or an array of text blocks")
-    texts: list[str] = []
-    for j, block in enumerate(system):
-        kind = block.get("type")
-        if kind == "text":
-            text = block["text"]
-            if text.strip() and not text.startswith(ATTRIBUTION_PREFIX):
-                texts.append(text)
-        elif kind == "mid_conv_system":
-            inner = _system_text(block.get("content"), f"{path}.{j}.content")
-            if inner:
-                texts.append(inner)
+def _user(req: MessagesRequest) -> str | None:
+    metadata = req.get("metadata")
+    user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
+    if not isinstance(user_id, str) or not user_id:
+        return None
+    return hashlib.sha256(user_id.encode()).hexdigest()[:USER_HASH_HEX]
+
+
+_OPENAI_EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+
+
+def _reasoning_fields(req: MessagesRequest, target: Target, max_tokens: int) -> dict[str, Any]:
+    thinking = req.get("thinking")
+    kind = thinking.get("type") if isinstance(thinking, dict) else None
+    if target.reasoning == "none" or not isinstance(thinking, dict):
+        return {}
+    if kind not in ("enabled", "adaptive"):
+        return {}
+    output_config = req.get("output_config")
+    effort = output_config.get("effort") if isinstance(output_config, dict) else None
+    effort = effort if isinstance(effort, str) and effort else None
+    budget = thinking.get("budget_tokens") if kind == "enabled" else None
+    budget = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
+    if target.reasoning == "openrouter":
+        reasoning: dict[str, Any]
+        if budget is not None and budget > 0:
+            reasoning = {"max_tokens": max(1, min(budget, max_tokens - 1))}
+        elif effort is not None:
+            reasoning = {"effort": effort}
         else:
-            raise TranslationError(f"{path}.{j}.type: {kind!r} is not allowed in system content")
-    return _JOIN.join(texts)
+            reasoning = {"enabled": True}
+        if thinking.get("display") == "omitted":
+            reasoning["exclude"] = True
+        return {"reasoning": reasoning}
+    if budget is not None and budget > 0:
+        for bound, level in EFFORT_FOR_BUDGET:
+            if budget < bound:
+                return {"reasoning_effort": level}
+        return {"reasoning_effort": "high"}
+    if effort is not None and effort in _OPENAI_EFFORT:
+        return {"reasoning_effort": _OPENAI_EFFORT[effort]}
+    return {}
 
 
-def _append_user(out: list[dict[str, Any]], content: Any, path: str) -> None:
-    if isinstance(content, str):
-        if content.strip():
-            out.append({"role": "user", "content": content})
-        return
-    tool_messages: list[dict[str, Any]] = []
-    moved_images: list[dict[str, Any]] = []
-    parts: list[dict[str, Any]] = []
-    for j, block in enumerate(content):
-        match block["type"]:
-            case "tool_result":
-                message, images = _tool_message(block, f"{path}.content.{j}")
-                tool_messages.append(message)
-                moved_images.extend(images)
-            case "image":
-                parts.append(_image_part(block["source"], f"{path}.content.{j}.source"))
-            case "text" | "document" | "search_result":
-                text = _block_text(block)
-                if text.strip():
-                    parts.append({"type": "text", "text": text})
-            case "container_upload":
-                pass  # a file for Anthropic's code execution container: nothing to send
-            case other:
-                raise TranslationError(f"{path}.content.{j}.type: {other!r} not allowed in user")
-    _insert_tool_messages(out, tool_messages)
-    parts = moved_images + parts
-    if not parts:
-        return
-    if all(part["type"] == "text" for part in parts):
-        out.append({"role": "user", "content": _JOIN.join(part["text"] for part in parts)})
-    else:
-        out.append({"role": "user", "content": parts})
-
-
-def _insert_tool_messages(out: list[dict[str, Any]], tool_messages: list[dict[str, Any]]) -> None:
-    """Place tool messages directly after the assistant `tool_calls` turn (and its tool replies),
-    ahead of any mid-conversation system messages that came in between (§3.1)."""
-    if not tool_messages:
-        return
-    at = len(out)
-    while at > 0 and out[at - 1]["role"] == "system":
-        at -= 1
-    before = out[at - 1] if at > 0 else None
-    if before is None or not (before["role"] == "tool" or before.get("tool_calls")):
-        at = len(out)
-    out[at:at] = tool_messages
-
-
-def _tool_message(block: Mapping[str, Any], path: str) -> tuple[dict[str, Any], list[Any]]:
-    content = block.get("content")
-    images: list[dict[str, Any]] = []
-    if content is None:
-        text = ""
-    elif isinstance(content, str):
-        text = content
-    else:
-        texts: list[str] = []
-        for j, inner in enumerate(content):
-            if inner["type"] == "image":
-                images.append(_image_part(inner["source"], f"{path}.content.{j}.source"))
-            else:
-                inner_text = _block_text(inner)
-                if inner_text.strip():
-                    texts.append(inner_text)
-        text = _JOIN.join(texts)
-    if not text.strip():
-        text = IMAGES_FOLLOW if images else EMPTY_TOOL_RESULT
-    if block.get("is_error"):
-        text = "Error: " + text
-    return {"role": "tool", "tool_call_id": block["tool_use_id"], "content": text}, images
-
-
-def _block_text(block: Mapping[str, Any]) -> str:
-    """The text a model should read for a text-like block; a marker for what we cannot send."""
-    match block.get("type"):
-        case "text":
-            return str(block["text"])
-        case "search_result":
-            texts = [inner.get("text", "") for inner in block.get("content") or ()]
-            return _JOIN.join([str(block.get("title", "")), *texts]).strip()
-        case "document":
-            source = block.get("source") or {}
-            if source.get("type") == "text":
-                return str(source.get("data", ""))
-            return f"[document {block.get('title') or ''} omitted: not supported by this model]"
-        case "tool_reference":
-            return f"[tool loaded: {block.get('tool_name', '')}]"
-    return ""
-
-
-def _image_part(source: Mapping[str, Any], path: str) -> dict[str, Any]:
-    match source.get("type"):
-        case "base64":
-            url = f"data:{source['media_type']};base64,{source['data']}"
-        case "url":
-            url = source["url"]
-        case other:
-            raise TranslationError(f"{path}.type: unsupported image source type {other!r}")
-    return {"type": "image_url", "image_url": {"url": url}}
-
-
-def _append_assistant(out: list[dict[str, Any]], content: Any, path: str) -> None:
-    if isinstance(content, str):
-        if content.strip():
-            out.append({"role": "assistant", "content": content})
-        return
-    texts: list[str] = []
-    tool_calls: list[dict[str, Any]] = []
-    for block in content:
-        match block["type"]:
-            case "text":
-                if block["text"].strip():
-                    texts.append(block["text"])
-            case "tool_use":
-                arguments = _compact(block["input"])
-                function = {"name": block["name"], "arguments": arguments}
-                tool_calls.append({"id": block["id"], "type": "function", "function": function})
-    if not texts and not tool_calls:
-        return
-    message: dict[str, Any] = {"role": "assistant", "content": _JOIN.join(texts) or None}
-    if tool_calls:
-        message["tool_calls"] = tool_calls
-    out.append(message)
-
-
-def _tools(tools: Sequence[ToolDefinition]) -> list[dict[str, Any]]:
+def _tools(tools: Sequence[ToolDefinition], names: ToolNames) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for j, tool in enumerate(tools):
         if tool.get("type") not in (None, "custom"):
             continue  # server tool: the upstream cannot run it (§1.5)
         try:
-            function: dict[str, Any] = {"name": tool["name"]}
+            function: dict[str, Any] = {"name": names.upstream(tool["name"])}
             description = tool.get("description")
             if description:
                 function["description"] = description
@@ -295,7 +197,7 @@ def _tools(tools: Sequence[ToolDefinition]) -> list[dict[str, Any]]:
     return out
 
 
-def _tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
+def _tool_choice(choice: ToolChoice, names: ToolNames) -> str | dict[str, Any]:
     match choice["type"]:
         case "auto":
             return "auto"
@@ -304,7 +206,7 @@ def _tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
         case "none":
             return "none"
         case "tool":
-            return {"type": "function", "function": {"name": choice["name"]}}
+            return {"type": "function", "function": {"name": names.upstream(choice["name"])}}
     raise TranslationError(f"tool_choice.type: unknown {choice['type']!r}")
 
 

@@ -16,8 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ccroute.errors import UpstreamError
+from ccroute.translate import reasoning as r
 from ccroute.translate.messages import Message, ResponseBlock, StopReason, Usage
 from ccroute.translate.openai_errors import parse_error
+from ccroute.translate.target import Target
+from ccroute.translate.toolnames import ToolNames
 
 CHARS_PER_OUTPUT_TOKEN = 4
 """Used to estimate output_tokens when the upstream sends no usage."""
@@ -123,13 +126,24 @@ def parse_arguments(arguments: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_raw": arguments}
 
 
-def parse_response(body: dict[str, Any], *, message_id: str, model: str) -> Message:
+def parse_response(
+    body: dict[str, Any],
+    *,
+    message_id: str,
+    model: str,
+    target: Target | None = None,
+    tool_names: ToolNames | None = None,
+) -> Message:
     """Translate a non-streaming `chat.completion` body into an Anthropic Message (§3.3, §2.1).
 
-    Content: the text (if not whitespace-only) first, then one `tool_use` per tool call with
-    `input` from `parse_arguments`; calls without a function name are skipped. `stop_reason`
-    from `stop_reason_for`; `stop_sequence` only when the server names the matched string.
-    Usage from `usage_from` (zeros and an output estimate when absent).
+    Content, in Anthropic order (§3.3): reasoning first — `message.reasoning_details` (text of
+    `reasoning.text`/`reasoning.summary` items), else `reasoning_content` or `reasoning` — as
+    one `thinking` block signed by `reasoning.encode_signature` for `target.scope` (a
+    `redacted_thinking` block when the details hold no text, §4.4); then the text (if not
+    whitespace-only); then one `tool_use` per tool call with `input` from `parse_arguments`
+    and its name mapped back through `tool_names`; calls without a function name are skipped.
+    `stop_reason` from `stop_reason_for`; `stop_sequence` only when the server names the
+    matched string. Usage from `usage_from` (zeros and an output estimate when absent).
 
     Raises:
         UpstreamError: the body carries an `error` object (OpenRouter can answer 200 with one),
@@ -148,7 +162,9 @@ def parse_response(body: dict[str, Any], *, message_id: str, model: str) -> Mess
     choice: dict[str, Any] = choices[0]
     message = choice.get("message")
     message = message if isinstance(message, dict) else {}
-    content: list[ResponseBlock] = []
+    content: list[ResponseBlock] = _reasoning_blocks(message, target)
+    reasoning_chars = sum(len(b["thinking"]) for b in content if b["type"] == "thinking")
+    names = tool_names if tool_names is not None else ToolNames()
     text = _message_text(message.get("content")) or _message_text(message.get("refusal"))
     if text.strip():
         content.append({"type": "text", "text": text})
@@ -162,9 +178,8 @@ def parse_response(body: dict[str, Any], *, message_id: str, model: str) -> Mess
         block_id = tool_use_id(upstream_id, message_id=message_id, index=len(content), used=used)
         arguments = parse_arguments(function.get("arguments"))
         arguments_chars += len(str(function.get("arguments") or ""))
-        content.append(
-            {"type": "tool_use", "id": block_id, "name": function["name"], "input": arguments}
-        )
+        name = names.claude(function["name"])
+        content.append({"type": "tool_use", "id": block_id, "name": name, "input": arguments})
     has_tool_use = any(block["type"] == "tool_use" for block in content)
     stop_reason = stop_reason_for(choice.get("finish_reason"), has_tool_use=has_tool_use)
     stop_sequence = matched_stop_sequence(choice) if stop_reason == "end_turn" else None
@@ -174,7 +189,7 @@ def parse_response(body: dict[str, Any], *, message_id: str, model: str) -> Mess
         "input_tokens": 0,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
-        "output_tokens": estimate_output_tokens(len(text) + arguments_chars),
+        "output_tokens": estimate_output_tokens(len(text) + arguments_chars + reasoning_chars),
     }
     return {
         "id": message_id,
@@ -186,6 +201,25 @@ def parse_response(body: dict[str, Any], *, message_id: str, model: str) -> Mess
         "stop_sequence": stop_sequence,
         "usage": usage,
     }
+
+
+def _reasoning_blocks(message: dict[str, Any], target: Target | None) -> list[ResponseBlock]:
+    scope = target.scope if target is not None else ""
+    details = r.details_of(message)
+    if details:
+        accumulator = r.DetailsAccumulator()
+        accumulator.add(details)
+        merged = accumulator.items()
+        signature = r.encode_signature(scope, "reasoning_details", merged)
+        text = "".join(r.detail_text(item) for item in merged)
+        if not text:
+            return [{"type": "redacted_thinking", "data": signature}]
+        return [{"type": "thinking", "thinking": text, "signature": signature}]
+    plain = r.reasoning_of(message)
+    if plain is None:
+        return []
+    kind, text = plain
+    return [{"type": "thinking", "thinking": text, "signature": r.encode_signature(scope, kind)}]
 
 
 def _message_text(content: object) -> str:

@@ -1,7 +1,7 @@
 """OpenAI `chat.completion.chunk` stream → Anthropic stream events.
 
 Owns: `StreamTranslator` (protocol.md §2.4 event order, §3.2 chunk format and tolerated quirks,
-§3.3 mappings, §4.7 mid-stream errors, §7 items 1, 10-13). Exported through
+§3.3 mappings, §4.4 reasoning, §4.7 mid-stream errors, §7 items 1, 4, 10-13). Exported through
 `ccroute.translate.openai`.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ccroute.translate import messages as m
+from ccroute.translate import reasoning as r
 from ccroute.translate.messages import MessageDeltaUsage, StreamEvent, Usage
 from ccroute.translate.openai_errors import stream_error
 from ccroute.translate.openai_response import (
@@ -24,6 +25,8 @@ from ccroute.translate.openai_response import (
     tool_use_id,
     usage_from,
 )
+from ccroute.translate.target import Target
+from ccroute.translate.toolnames import ToolNames
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -36,8 +39,18 @@ class _Phase(enum.Enum):
 
 @dataclass(frozen=True)
 class _OpenBlock:
-    kind: Literal["text", "tool_use"]
+    kind: Literal["text", "tool_use", "thinking", "redacted_thinking"]
     index: int
+
+
+@dataclass
+class _Reasoning:
+    """The reasoning segment being received. `block_index` is None until reasoning text arrives
+    (an encrypted-only segment never opens a thinking block; it becomes `redacted_thinking`)."""
+
+    kind: r.ReasoningKind
+    details: r.DetailsAccumulator = field(default_factory=r.DetailsAccumulator)
+    block_index: int | None = None
 
 
 @dataclass
@@ -59,10 +72,18 @@ class StreamTranslator:
     `[DONE]` or end of stream; both return the events to send, in order:
 
     - `message_start` first (on the first chunk), usage seeded with `input_tokens_estimate`.
+    - Reasoning (§4.4, §3.2): `delta.reasoning_details` (OpenRouter; preferred when present),
+      else `delta.reasoning_content` (DeepSeek, Kimi, vLLM) or `delta.reasoning`, is handled
+      before the delta's content and tool calls. Its text opens a `thinking` block and goes out
+      as `thinking_delta`s; when anything else starts (or the stream ends) the block gets one
+      `signature_delta` — `reasoning.encode_signature` for `target.scope`, carrying the merged
+      details — and closes. Details with no text (encrypted only) become one
+      `redacted_thinking` block whose `data` is that signature.
     - Text: a `text` block opens on the first content holding non-whitespace (whitespace
       before it is held and prepended, and dropped if a tool call comes first: §7 item 1).
-    - Tool calls: a `tool_use` block opens when a call's id/name arrive; argument fragments are
-      sent as `input_json_delta` the moment they arrive; the previous block is closed first.
+    - Tool calls: a `tool_use` block opens when a call's id/name arrive (the name mapped back
+      through `tool_names`, §7 item 4); argument fragments are sent as `input_json_delta`
+      the moment they arrive; the previous block is closed first.
       Calls are keyed by `index`, or by position in the chunk when `index` is missing; a new
       non-null `id` under a known key starts a new call (servers that send every call with
       index 0). A fragment repeating the whole arguments after they already form complete JSON
@@ -77,10 +98,23 @@ class StreamTranslator:
     interleaved by the upstream) cannot be sent and are dropped.
     """
 
-    def __init__(self, *, message_id: str, model: str, input_tokens_estimate: int) -> None:
+    def __init__(
+        self,
+        *,
+        message_id: str,
+        model: str,
+        input_tokens_estimate: int,
+        target: Target | None = None,
+        tool_names: ToolNames | None = None,
+    ) -> None:
+        """`model` is the name Claude Code asked for; `target` scopes reasoning signatures
+        (None: an empty scope, for tests); `tool_names` maps upstream tool names back."""
         self._message_id = message_id
         self._model = model
         self._input_estimate = input_tokens_estimate
+        self._scope = target.scope if target is not None else ""
+        self._names = tool_names if tool_names is not None else ToolNames()
+        self._reasoning: _Reasoning | None = None
         self._phase = _Phase.IDLE
         self._open: _OpenBlock | None = None
         self._next_index = 0
@@ -158,6 +192,7 @@ class StreamTranslator:
         delta = choice.get("delta")
         events: list[StreamEvent] = []
         if isinstance(delta, dict):
+            events += self._reasoning_delta(delta)
             content = delta.get("content") or delta.get("refusal")  # OpenAI streams refusals
             if isinstance(content, str) and content:
                 events += self._text(content)
@@ -172,6 +207,57 @@ class StreamTranslator:
                 self._finish_reason = finish_reason
                 self._stop_sequence = matched_stop_sequence(choice)
         return events
+
+    def _reasoning_delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
+        fragments = r.details_of(delta)
+        if fragments:
+            text = "".join(r.detail_text(fragment) for fragment in fragments)
+            return self._reason("reasoning_details", text, fragments)
+        plain = r.reasoning_of(delta)
+        if plain is None:
+            return []
+        return self._reason(plain[0], plain[1], [])
+
+    def _reason(
+        self, kind: r.ReasoningKind, text: str, fragments: list[dict[str, Any]]
+    ) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        segment = self._reasoning
+        if segment is None:
+            events += self._close_open()
+            segment = self._reasoning = _Reasoning(kind)
+        if fragments:
+            segment.details.add(fragments)
+            segment.kind = "reasoning_details"  # details are lossless: they win over plain text
+        if not text:
+            return events
+        if segment.block_index is None:
+            index = segment.block_index = self._open_block("thinking")
+            block: m.ThinkingBlock = {"type": "thinking", "thinking": "", "signature": ""}
+            events.append(m.content_block_start(index, block))
+        self._output_chars += len(text)
+        delta: m.ThinkingDelta = {"type": "thinking_delta", "thinking": text}
+        events.append(m.content_block_delta(segment.block_index, delta))
+        return events
+
+    def _end_reasoning(self, segment: _Reasoning) -> list[StreamEvent]:
+        """Sign and close the reasoning segment (see the class docstring)."""
+        self._reasoning = None
+        details = segment.details.items()
+        signature = r.encode_signature(self._scope, segment.kind, details)
+        if segment.block_index is not None:
+            self._open = None
+            delta: m.SignatureDelta = {"type": "signature_delta", "signature": signature}
+            return [
+                m.content_block_delta(segment.block_index, delta),
+                m.content_block_stop(segment.block_index),
+            ]
+        if not details:
+            return []
+        index = self._open_block("redacted_thinking")
+        self._open = None
+        block: m.RedactedThinkingBlock = {"type": "redacted_thinking", "data": signature}
+        return [m.content_block_start(index, block), m.content_block_stop(index)]
 
     def _text(self, text: str) -> list[StreamEvent]:
         match self._open:
@@ -234,7 +320,7 @@ class StreamTranslator:
         block: m.ResponseToolUseBlock = {
             "type": "tool_use",
             "id": block_id,
-            "name": call.name or "",
+            "name": self._names.claude(call.name or ""),
             "input": {},
         }
         events.append(m.content_block_start(index, block))
@@ -251,13 +337,17 @@ class StreamTranslator:
         delta: m.InputJSONDelta = {"type": "input_json_delta", "partial_json": arguments}
         return [m.content_block_delta(index, delta)]
 
-    def _open_block(self, kind: Literal["text", "tool_use"]) -> int:
+    def _open_block(
+        self, kind: Literal["text", "tool_use", "thinking", "redacted_thinking"]
+    ) -> int:
         index = self._next_index
         self._next_index += 1
         self._open = _OpenBlock(kind, index)
         return index
 
     def _close_open(self) -> list[StreamEvent]:
+        if self._reasoning is not None:
+            return self._end_reasoning(self._reasoning)
         if self._open is None:
             return []
         index, self._open = self._open.index, None
