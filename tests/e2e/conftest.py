@@ -242,6 +242,22 @@ class E2E:
                 parts.append(f"--- {path} ---\n{text[-6000:]}")
         return "\n".join(parts) or "(no daemon log)"
 
+    def daemon_log_text(self) -> str:
+        """The whole current daemon log (`logs/daemon.log`), "" if there is none yet."""
+        try:
+            return (self.ccroute_home / "logs" / "daemon.log").read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def daemon_token(self) -> str:
+        """The daemon's local auth token (`state/token`, created by `ccroute start`/`code`)."""
+        return (self.ccroute_home / "state" / "token").read_text(encoding="ascii").strip()
+
+    @property
+    def daemon_url(self) -> str:
+        """The daemon's base URL (no `/v1`), on the port chosen in `configure()`."""
+        return f"http://127.0.0.1:{self.port}"
+
     def daemon_pid(self) -> int | None:
         state = self.ccroute_home / "state" / "daemon.json"
         try:
