@@ -337,6 +337,54 @@ async def test_idle_upstream_stream_gets_pings(proxy: Any, monkeypatch: pytest.M
     assert_well_formed([e for e in events if e["type"] != "ping"])
 
 
+async def test_upstream_slow_to_answer_gets_pings_before_message_start(
+    proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Claude Code's idle watchdog counts bytes from the first one (§6.3): an upstream that takes
+    # longer than PING_INTERVAL to send its headers must not leave the client in silence.
+    monkeypatch.setattr(relay, "PING_INTERVAL", 0.05)
+    fake = FakeOpenAI([text_reply("late but fine", delay=0.4)], api_key=KEY)
+    client = await proxy(fake)
+    resp = await post_messages(client, anthropic_request())
+    assert resp.status == 200
+    events = parse_sse(await resp.read())
+    types = [e["type"] for e in events]
+    assert types[: types.index("message_start")].count("ping") >= 3
+    real = [e for e in events if e["type"] != "ping"]
+    assert_well_formed(real)
+    text = "".join(e["delta"]["text"] for e in real if e["type"] == "content_block_delta")
+    assert text == "late but fine"
+
+
+async def test_upstream_429_after_the_stream_opened_is_one_retryable_error_event(
+    proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relay, "PING_INTERVAL", 0.05)
+    reply = error_reply(429, "Rate limit exceeded", headers={"Retry-After": "3"}, delay=0.3)
+    fake = FakeOpenAI([reply], api_key=KEY)
+    client = await proxy(fake)
+    resp = await post_messages(client, anthropic_request())
+    assert resp.status == 200  # the SSE response was already committed to keep the client alive
+    events = parse_sse(await resp.read())
+    assert {e["type"] for e in events} == {"ping", "error"}
+    assert events[-1]["type"] == "error"
+    # overloaded_error is what Claude Code retries when it arrives before any content (§2.5).
+    assert events[-1]["error"]["type"] == "overloaded_error"
+    assert "429" in events[-1]["error"]["message"]
+
+
+async def test_upstream_429_before_the_ping_interval_keeps_its_status_and_retry_after(
+    proxy: Any,
+) -> None:
+    reply = error_reply(429, "Rate limit exceeded", headers={"Retry-After": "3"})
+    fake = FakeOpenAI([reply], api_key=KEY)
+    client = await proxy(fake)
+    resp = await post_messages(client, anthropic_request())
+    assert resp.status == 429
+    assert resp.headers["retry-after"] == "3"
+    assert (await resp.json())["error"]["type"] == "rate_limit_error"
+
+
 async def test_client_disconnect_cancels_the_upstream_request(
     aiohttp_server: ServerFactory,
     aiohttp_client: ClientFactory,
