@@ -21,6 +21,7 @@ from ccroute.config import Config
 from ccroute.errors import DaemonError
 from ccroute.keys import require_key
 from ccroute.server.guards import error_middleware, guard_middleware
+from ccroute.server.models import handle_get_model, handle_list_models
 from ccroute.server.proxy import handle_messages, read_json
 from ccroute.server.state import (
     CONFIG,
@@ -57,7 +58,9 @@ def create_app(
         started_at: Unix time the daemon started, reported by `/health`.
 
     Routes: `POST /v1/messages` (query string such as `?beta=true` ignored),
-    `POST /v1/messages/count_tokens`, `GET /health`, `POST /ccroute/shutdown`.
+    `POST /v1/messages/count_tokens`, `GET /v1/models` and `GET /v1/models/{model_id}` (the
+    configured routes in Anthropic's model shape; ids may contain slashes), `GET /health`,
+    `POST /ccroute/shutdown`.
     """
     app = web.Application(
         middlewares=[error_middleware, guard_middleware], client_max_size=MAX_REQUEST_BYTES
@@ -70,6 +73,8 @@ def create_app(
     app.cleanup_ctx.append(_upstream_session)
     app.router.add_post("/v1/messages", handle_messages)
     app.router.add_post("/v1/messages/count_tokens", handle_count_tokens)
+    app.router.add_get("/v1/models", handle_list_models)
+    app.router.add_get("/v1/models/{model_id:.+}", handle_get_model)
     app.router.add_get("/health", handle_health)
     app.router.add_post("/ccroute/shutdown", handle_shutdown)
     return app
