@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from ccroute.config import ProviderConfig
+from ccroute.errors import UpstreamError
 from ccroute.translate import messages, openai, sse, tokens
 from ccroute.wires import target_for
 from tests.streamcheck import assert_well_formed, parse_sse
@@ -89,16 +90,25 @@ def new_translator(case: str) -> openai.StreamTranslator:
     )
 
 
-def parse_case_response(case: str) -> messages.Message:
+def parse_case_response(case: str) -> dict[str, Any]:
+    """The Anthropic answer for the case's non-stream body: a Message, or, when ccroute answers
+    with an error (OpenRouter's 200 body holding an `error`), `{"error": {status, type,
+    message}}`."""
     req = messages.validate_request(load_request(case))
     body = json.loads((GOLDEN / case / "response.in.json").read_text())
-    return openai.parse_response(
-        body,
-        message_id=MESSAGE_ID,
-        model=req["model"],
-        target=case_target(case),
-        tool_names=openai.tool_names_for(req),
-    )
+    try:
+        return dict(
+            openai.parse_response(
+                body,
+                message_id=MESSAGE_ID,
+                model=req["model"],
+                target=case_target(case),
+                tool_names=openai.tool_names_for(req),
+                input_tokens_estimate=tokens.estimate_input_tokens(req),
+            )
+        )
+    except UpstreamError as err:
+        return {"error": {"status": err.status, "type": err.error_type, "message": err.message}}
 
 
 def translate_stream(case: str, pieces: Iterable[bytes]) -> bytes:
@@ -203,11 +213,17 @@ def test_upstream_response_translates_to_the_golden_message(case: str) -> None:
 @pytest.mark.parametrize("case", sorted(set(RESPONSE_CASES) & set(STREAM_CASES)))
 def test_non_stream_response_has_the_same_content_as_the_stream(case: str) -> None:
     message = parse_case_response(case)
-    streamed = accumulate(parse_sse(translate_stream(case, [upstream_bytes(case)])))
+    events = parse_sse(translate_stream(case, [upstream_bytes(case)]))
+    if "error" in message:
+        # The same failure, whichever way it was asked for: the stream's one error event.
+        assert events[-1]["type"] == "error"
+        assert events[-1]["error"]["type"] == message["error"]["type"]
+        return
+    streamed = accumulate(events)
     assert message["content"] == streamed["content"]
     assert message["stop_reason"] == streamed["stop_reason"]
     assert message["stop_sequence"] == streamed["stop_sequence"]
-    assert message["usage"]["output_tokens"] == streamed["usage"]["output_tokens"]
+    assert message["usage"] == streamed["usage"]
 
 
 def accumulate(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -225,6 +241,10 @@ def accumulate(events: list[dict[str, Any]]) -> dict[str, Any]:
                 delta = event["delta"]
                 if delta["type"] == "text_delta":
                     block["text"] += delta["text"]
+                elif delta["type"] == "thinking_delta":
+                    block["thinking"] += delta["thinking"]
+                elif delta["type"] == "signature_delta":
+                    block["signature"] = delta["signature"]
                 elif delta["type"] == "input_json_delta":
                     index = event["index"]
                     partial[index] = partial.get(index, "") + delta["partial_json"]

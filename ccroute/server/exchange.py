@@ -59,6 +59,7 @@ class Exchange:
             model=self.req["model"],
             target=self.target,
             tool_names=self.tool_names,
+            input_tokens_estimate=self.input_estimate,
         )
 
     def upstream_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:

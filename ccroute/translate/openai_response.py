@@ -133,6 +133,7 @@ def parse_response(
     model: str,
     target: Target | None = None,
     tool_names: ToolNames | None = None,
+    input_tokens_estimate: int = 0,
 ) -> Message:
     """Translate a non-streaming `chat.completion` body into an Anthropic Message (§3.3, §2.1).
 
@@ -143,7 +144,9 @@ def parse_response(
     whitespace-only); then one `tool_use` per tool call with `input` from `parse_arguments`
     and its name mapped back through `tool_names`; calls without a function name are skipped.
     `stop_reason` from `stop_reason_for`; `stop_sequence` only when the server names the
-    matched string. Usage from `usage_from` (zeros and an output estimate when absent).
+    matched string. Usage from `usage_from`; when the upstream sent none,
+    `input_tokens_estimate` and an output estimate over the emitted text: the figures a stream
+    of the same answer reports (§2.4; 0 input tokens would break Claude Code's context bar).
 
     Raises:
         UpstreamError: the body carries an `error` object (OpenRouter can answer 200 with one),
@@ -166,7 +169,9 @@ def parse_response(
     reasoning_chars = sum(len(b["thinking"]) for b in content if b["type"] == "thinking")
     names = tool_names if tool_names is not None else ToolNames()
     text = _message_text(message.get("content")) or _message_text(message.get("refusal"))
-    if text.strip():
+    if not text.strip():
+        text = ""  # whitespace-only text is not emitted (§7 item 1), so it is not counted either
+    else:
         content.append({"type": "text", "text": text})
     used: set[str] = set()
     arguments_chars = 0
@@ -186,7 +191,7 @@ def parse_response(
     if stop_sequence is not None:
         stop_reason = "stop_sequence"
     usage = usage_from(body.get("usage")) or {
-        "input_tokens": 0,
+        "input_tokens": input_tokens_estimate,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
         "output_tokens": estimate_output_tokens(len(text) + arguments_chars + reasoning_chars),
