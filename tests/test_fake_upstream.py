@@ -615,6 +615,31 @@ async def test_cut_after_sends_n_chunks_then_drops_the_connection(aiohttp_client
     ]
 
 
+async def test_cut_comes_a_pause_after_the_last_chunk_and_can_precede_any_chunk(aiohttp_client):
+    fake = FakeOpenAI(
+        [text_reply("abcdefgh", chunk_size=4, cut_after=2), text_reply("x", cut_after=0)]
+    )
+    client = await aiohttp_client(fake.app)
+
+    resp = await client.post("/v1/chat/completions", json=chat_body())
+    first = await resp.content.readany()  # the role chunk and "abcd", before the cut
+    started = time.monotonic()
+    rest, error = await read_until_broken(resp)
+    assert isinstance(error, aiohttp.ClientPayloadError)
+    assert time.monotonic() - started >= 0.2  # Reply.cut_pause (0.25 s) minus scheduling slack
+    events = parse_sse_data(first + rest)
+    assert [e["choices"][0]["delta"] for e in events] == [  # type: ignore[index]
+        {"role": "assistant", "content": ""},
+        {"content": "abcd"},
+    ]
+
+    resp = await client.post("/v1/chat/completions", json=chat_body())
+    received, error = await read_until_broken(resp)
+    assert resp.status == 200
+    assert isinstance(error, aiohttp.ClientPayloadError)
+    assert received == b""
+
+
 async def test_cut_after_on_a_raw_sse_reply_and_on_a_non_streaming_request(aiohttp_client):
     chunk = {
         "id": "c",

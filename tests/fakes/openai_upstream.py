@@ -18,7 +18,8 @@ A *script* is a list of `Reply` objects consumed one per chat-completions reques
 Semantic replies can carry reasoning (protocol.md §3.2, §4.4) in two wire styles: "openrouter"
 (`delta.reasoning` text plus `delta.reasoning_details` fragments; `message.reasoning` and
 `message.reasoning_details`) and "deepseek" (`delta.reasoning_content` /
-`message.reasoning_content`). `cut_after=N` drops the TCP connection after N stream chunks.
+`message.reasoning_content`). `cut_after=N` drops the TCP connection after N stream chunks
+(and a short pause, `Reply.cut_pause`).
 """
 
 from __future__ import annotations
@@ -100,8 +101,10 @@ class Reply:
     # timing
     delay: float = 0.0
     chunk_delay: float = 0.0
-    # failure injection ("completion" and "sse"): abort the connection after this many chunks
+    # failure injection ("completion" and "sse"): abort the connection after this many chunks,
+    # `cut_pause` seconds after the last of them was sent (see `_drop_connection`)
     cut_after: int | None = None
+    cut_pause: float = 0.25
 
     def __post_init__(self) -> None:
         if self.reasoning_details and self.reasoning_style != "openrouter":
@@ -658,7 +661,7 @@ class FakeOpenAI:
         if reply.kind == "completion" and not parsed.get("stream"):
             if reply.cut_after is not None:
                 # No stream to cut into: the connection drops before any response byte.
-                await _drop_connection(request)
+                await _drop_connection(request, pause=0.0)
                 return web.Response()
             return web.json_response(
                 reply.completion_body(parsed), status=reply.status, headers=dict(reply.headers)
@@ -691,7 +694,7 @@ class FakeOpenAI:
             await response.write(encode_sse_data(item))
         if truncate:
             if reply.cut_after is not None:
-                await _drop_connection(request)
+                await _drop_connection(request, pause=reply.cut_pause if items else 0.0)
             elif request.transport is not None:
                 request.transport.close()
             return response
@@ -749,16 +752,26 @@ class FakeOpenAI:
                 loop.close()
 
 
-async def _drop_connection(request: web.Request) -> None:
+async def _drop_connection(request: web.Request, *, pause: float) -> None:
     """Abort the TCP connection (no terminating chunk, no `[DONE]`) once what was already
-    written has left the process, so the client sees the chunks and then a broken body."""
+    written has left the process and `pause` seconds have passed.
+
+    The pause models a real cut, which comes after the bytes before it have arrived: without it
+    the chunks and the loss of the connection reach the client in the same instant, and an
+    aiohttp client then raises the payload error before handing over the buffered chunks
+    (`StreamReader.readany` checks for an exception first), so "N chunks, then a cut" would
+    sometimes be "a cut" only. Use `dataclasses.replace(reply, cut_pause=0)` to get that race.
+    """
     transport = request.transport
     if transport is None:
         return
     deadline = time.monotonic() + 2.0
     while transport.get_write_buffer_size() and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
-    transport.abort()
+    if pause > 0:
+        await asyncio.sleep(pause)
+    if not transport.is_closing():
+        transport.abort()
 
 
 def _error_response(
