@@ -1,5 +1,5 @@
-"""Protocol edge cases end to end (protocol.md §2.4, §2.5, §4.7, §6.3): rate limits with
-`retry-after` and an upstream connection cut mid-stream.
+"""Protocol edge cases end to end (protocol.md §2.4, §2.5, §4.4, §4.7, §6.3): rate limits with
+`retry-after`, an upstream connection cut mid-stream, and reasoning carried through a tool loop.
 
 Each test runs the real `ccroute` CLI and the real `claude` binary against the scripted fake
 upstream (tests/e2e/conftest.py), or, where the point is ccroute's own output, talks to the
@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CODE_TIMEOUT, E2E
+from tests.e2e.conftest import CODE_TIMEOUT, E2E, Run
 from tests.fakes.openai_upstream import (
+    RecordedRequest,
     Reply,
     openrouter_error_reply,
     text_reply,
@@ -29,6 +30,7 @@ from tests.streamcheck import assert_well_formed, parse_sse
 
 pytestmark = pytest.mark.e2e
 
+FILE_CONTENT = "thought it through\n"
 DIRECT_TIMEOUT = 30.0
 
 
@@ -110,6 +112,17 @@ def start_daemon(e2e: E2E) -> None:
 def stream_json_events(stdout: str) -> list[dict[str, Any]]:
     """The JSON objects Claude Code printed with `--output-format stream-json`, one a line."""
     return [json.loads(line) for line in stdout.splitlines() if line.strip().startswith("{")]
+
+
+def tool_call_message(request: RecordedRequest) -> dict[str, Any]:
+    """The (only) assistant message with `tool_calls` in an upstream request."""
+    found = [m for m in request.messages if m.get("role") == "assistant" and m.get("tool_calls")]
+    assert len(found) == 1, [m.get("role") for m in request.messages]
+    return found[0]
+
+
+def has_tool_message(body: dict[str, Any]) -> bool:
+    return any(m.get("role") == "tool" for m in body.get("messages", []))
 
 
 # -- 429 with retry-after ----------------------------------------------------------------------
@@ -212,11 +225,12 @@ def test_cut_stream_sends_the_partial_text_then_exactly_one_error_event(e2e, ups
 def test_cut_stream_before_any_block_completes_falls_back_to_a_non_streaming_retry(e2e, upstream):
     """The upstream drops the connection after the role chunk and three text chunks.
 
-    Observed (2.1.197): ccroute ends Claude Code's stream with one SSE `error` event; because no
-    content block had completed, Claude Code discards the partial text and at once (≈30 ms
-    later) re-sends the same request with `stream` off (its non-streaming fallback, §2.5) —
-    it does not retry the stream and does not print "The response above may be incomplete".
-    The user sees only the fallback's complete answer; exit 0.
+    Observed (2.1.197): ccroute streams `message_start` and the partial text, then one SSE
+    `error` event (`overloaded_error`); no content block had completed, so Claude Code
+    discards the partial text and at once (≈30 ms after the error event) re-sends the same
+    request with `stream` off — its non-streaming fallback (§2.5) — rather than retrying the
+    stream, and prints no "The response above may be incomplete". The user sees only the
+    fallback's complete answer; exit 0.
     """
     e2e.fake.set_script([cut_reply(), text_reply("Complete answer without streaming.")])
     e2e.configure(upstream)
@@ -236,9 +250,42 @@ def test_cut_stream_before_any_block_completes_falls_back_to_a_non_streaming_ret
     assert fallback.json["messages"] == cut.json["messages"], "the fallback repeats the request"
     assert fallback.received_at - cut.received_at < 5
     lines = request_lines(e2e)
-    assert [(ln.stream, ln.status) for ln in lines] == [(True, "200"), (False, "200")]
+    assert [ln.stream for ln in lines] == [True, False], lines
+    assert lines[0].status.startswith("200 "), lines  # 200, then the break (the log says how)
+    assert lines[1].status == "200", lines
     [failure] = stream_failures(e2e)
     assert lines[0].message_id in failure
+    assert e2e.fake.problems == []
+
+
+def test_cut_stream_before_its_first_chunk_is_retried_as_a_stream(e2e, upstream):
+    """The upstream answers 200 and drops the connection before sending any chunk.
+
+    Observed (2.1.197): ccroute has nothing to translate, so Claude Code's stream holds only
+    the `error` event (`overloaded_error`, no `message_start`); Claude Code treats that like an
+    overloaded answer and retries the *stream* after its usual backoff (about 0.5 to 0.6 s), with no
+    non-streaming fallback; the retry's answer is printed, exit 0.
+    """
+    e2e.fake.set_script(
+        [text_reply(CUT_TEXT, cut_after=0), text_reply("Answered by the retried stream.")]
+    )
+    e2e.configure(upstream)
+
+    run = e2e.code("say hi")
+
+    assert not run.timed_out, e2e.report("the session hung after the cut")
+    assert run.returncode == 0, e2e.report("the retried stream should have succeeded")
+    result = run.result_json()
+    assert result["is_error"] is False, e2e.report("Claude Code reported an error")
+    assert result["result"] == "Answered by the retried stream."
+    cut, retry = e2e.fake.chat_requests
+    assert cut.json["stream"] is True
+    assert retry.json["stream"] is True, e2e.report("the retry should stream again")
+    assert retry.json["messages"] == cut.json["messages"], "the retry repeats the request"
+    gap = retry.received_at - cut.received_at
+    assert 0.3 <= gap < 10, e2e.report(f"retried after {gap:.3f}s, expected a backoff")
+    assert [ln.stream for ln in request_lines(e2e)] == [True, True]
+    assert len(stream_failures(e2e)) == 1
     assert e2e.fake.problems == []
 
 
@@ -318,3 +365,102 @@ def test_cut_stream_after_a_completed_text_block_keeps_the_text_and_runs_no_tool
     assert not target.exists(), "a half-streamed tool call must not run"
     assert len(e2e.fake.chat_requests) == 1, e2e.report("nothing should be retried")
     assert len(stream_failures(e2e)) == 1
+
+
+# -- reasoning through a tool loop ---------------------------------------------------------------
+
+REASONING_DETAILS = [
+    {
+        "type": "reasoning.text",
+        "text": "The user wants a file. I should call Write with an absolute path, then stop.",
+        "signature": "EqQBCkYIBxgCKkDfakeSignatureBytes0123456789abcdefABCDEF==",
+        "format": "anthropic-claude-v1",
+        "index": 0,
+    },
+    {
+        "type": "reasoning.encrypted",
+        "data": "gAAAAABopaqueEncryptedReasoningBlob-0123456789_abcdefXYZ==",
+        "format": "anthropic-claude-v1",
+        "index": 1,
+    },
+]
+DEEPSEEK_REASONING = "Need a file: call Write once with the absolute path, then confirm briefly."
+
+
+def reasoning_tool_loop(e2e: E2E, upstream: str, first: Reply) -> tuple[Run, list[RecordedRequest]]:
+    """Turn 1 = `first` (reasoning + a Write call), turn 2 = final text; run Claude Code."""
+
+    def script(body: dict[str, Any]) -> Reply:
+        return text_reply("Wrote thought.txt.") if has_tool_message(body) else first
+
+    e2e.fake.set_script(script)
+    e2e.configure(upstream)
+    return e2e.code("Create thought.txt."), e2e.fake.chat_requests
+
+
+def assert_tool_loop_succeeded(e2e: E2E, run: Run, requests: list[RecordedRequest]) -> None:
+    __tracebackhide__ = True
+    assert run.returncode == 0, e2e.report("ccroute code failed")
+    result = run.result_json()
+    assert result["subtype"] == "success" and result["is_error"] is False, e2e.report(
+        "Claude Code reported an error"
+    )
+    assert result["result"] == "Wrote thought.txt."
+    assert (e2e.project / "thought.txt").read_text() == FILE_CONTENT
+    assert len(requests) == 2, e2e.report("expected exactly two upstream requests")
+    assert e2e.fake.problems == []
+
+
+def test_openrouter_reasoning_details_come_back_intact_on_the_tool_call_turn(e2e, upstream):
+    """An OpenRouter reasoning model thinks (a signed `reasoning.text` detail streamed in
+    pieces, then a `reasoning.encrypted` one), calls Write, and on the next turn receives on
+    its tool-call message exactly the merged `reasoning_details` it sent (§4.4).
+
+    With `providers.openrouter.reasoning = "openrouter"`, Claude Code's `thinking` (adaptive,
+    `output_config.effort: high` for the default model) goes upstream as the `reasoning`
+    object, never also as `reasoning_effort` (§4.3).
+    """
+    target = e2e.project / "thought.txt"
+    first = tool_calls_reply(
+        [("Write", {"file_path": str(target), "content": FILE_CONTENT})],
+        reasoning_details=REASONING_DETAILS,
+        chunk_size=16,
+    )
+    e2e.must("config", "set", "providers.openrouter.reasoning", "openrouter")
+
+    run, requests = reasoning_tool_loop(e2e, upstream, first)
+
+    assert_tool_loop_succeeded(e2e, run, requests)
+    turn1, turn2 = (r.json for r in requests)
+    assert turn1["reasoning"] == {"effort": "high"}, e2e.report("wrong reasoning object")
+    assert "reasoning_effort" not in turn1
+    assistant = tool_call_message(requests[1])
+    assert assistant["tool_calls"][0]["id"] == first.tool_calls[0].id
+    assert json.dumps(assistant.get("reasoning_details"), sort_keys=True) == json.dumps(
+        REASONING_DETAILS, sort_keys=True
+    ), e2e.report("reasoning_details did not come back intact")
+    assert "reasoning_content" not in assistant
+    assert "reasoning_effort" not in turn2
+
+
+def test_deepseek_reasoning_content_comes_back_intact_on_the_tool_call_turn(e2e, upstream):
+    """A DeepSeek/vLLM-style model streams `delta.reasoning_content` before its Write call; on
+    the next turn its tool-call message carries `reasoning_content` equal to the whole
+    reasoning text (DeepSeek V3.2/Kimi thinking models require it, protocol.md §7 item 7)."""
+    target = e2e.project / "thought.txt"
+    first = tool_calls_reply(
+        [("Write", {"file_path": str(target), "content": FILE_CONTENT})],
+        reasoning=DEEPSEEK_REASONING,
+        reasoning_style="deepseek",
+        chunk_size=8,
+    )
+
+    run, requests = reasoning_tool_loop(e2e, upstream, first)
+
+    assert_tool_loop_succeeded(e2e, run, requests)
+    assistant = tool_call_message(requests[1])
+    assert assistant["tool_calls"][0]["id"] == first.tool_calls[0].id
+    assert assistant.get("reasoning_content") == DEEPSEEK_REASONING, e2e.report(
+        "reasoning_content did not come back intact"
+    )
+    assert "reasoning_details" not in assistant
