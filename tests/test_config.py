@@ -851,3 +851,387 @@ def test_settings_list_the_new_fields_with_plain_values() -> None:
     items = {s.key: (s.value, s.origin) for s in settings()}
     assert "providers.openrouter.provider_routing" not in items
     assert items["providers.openrouter.provider_routing.only"] == (["anthropic"], "file")
+
+
+# --- per-model overrides: [providers.<p>.models."<model>"] ----------------------------------
+
+MODELS_TOML = """\
+[providers.openrouter.models."deepseek/deepseek-r1"]
+reasoning = "none"
+max_tokens = 8192
+
+[providers.openrouter.models."openai/gpt-5"]
+reasoning = "effort"
+send_user = false
+
+[providers.openrouter.models."qwen/qwen3.5:free"]
+return_reasoning = false
+cache_control = "keep"
+"""
+
+
+def test_model_overrides_are_read_with_unset_fields_as_none() -> None:
+    write_config(MODELS_TOML)
+    openrouter = load_config().providers["openrouter"]
+    assert set(openrouter.models) == {"deepseek/deepseek-r1", "openai/gpt-5", "qwen/qwen3.5:free"}
+    assert openrouter.models["deepseek/deepseek-r1"] == config.ModelOverrides(
+        reasoning="none", max_tokens=8192
+    )
+    assert openrouter.models["openai/gpt-5"] == config.ModelOverrides(
+        reasoning="effort", send_user=False
+    )
+    assert openrouter.models["qwen/qwen3.5:free"] == config.ModelOverrides(
+        return_reasoning=False, cache_control="keep"
+    )
+    assert (openrouter.reasoning, openrouter.max_tokens) == ("auto", 32000)  # provider unchanged
+
+
+def test_model_overrides_default_to_none_and_are_read_only() -> None:
+    write_config(MODELS_TOML)
+    cfg = load_config()
+    assert dict(cfg.providers["openrouter"].models)
+    with pytest.raises(TypeError):
+        cfg.providers["openrouter"].models["x"] = config.ModelOverrides()  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        cfg.providers["openrouter"].models["openai/gpt-5"].reasoning = "none"  # type: ignore[misc]
+    write_config('[providers.local]\nbase_url = "http://localhost:1/v1"\n')
+    assert all(dict(p.models) == {} for p in load_config().providers.values())
+
+
+def _openrouter_with(models: dict[str, config.ModelOverrides]) -> config.ProviderConfig:
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    return replace(config.BUILTIN_PROVIDERS["openrouter"], models=MappingProxyType(models))
+
+
+def test_for_model_applies_the_exact_entry_and_inherits_unset_fields() -> None:
+    provider = _openrouter_with(
+        {"deepseek/deepseek-r1": config.ModelOverrides(reasoning="none", max_tokens=8192)}
+    )
+    r1 = provider.for_model("deepseek/deepseek-r1")
+    assert (r1.reasoning, r1.max_tokens) == ("none", 8192)
+    assert (r1.return_reasoning, r1.cache_control, r1.send_user) == (True, "auto", True)
+    assert (r1.name, r1.base_url, r1.headers) == (
+        provider.name,
+        provider.base_url,
+        provider.headers,
+    )
+    assert provider.for_model("deepseek/deepseek-chat") is provider
+    assert (
+        config.BUILTIN_PROVIDERS["openrouter"].for_model("x/y")
+        is (config.BUILTIN_PROVIDERS["openrouter"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("entries", "requested", "expected"),
+    [
+        (["anthropic/claude-sonnet-latest"], "~anthropic/claude-sonnet-latest", "effort"),
+        (["deepseek/deepseek-r1"], "deepseek/deepseek-r1:free", "effort"),
+        (["deepseek/deepseek-r1"], "deepseek/deepseek-r1:nitro", "effort"),
+        (["deepseek/deepseek-r1"], "~deepseek/deepseek-r1:floor", "effort"),
+        (["qwen3"], "qwen3:8b", "effort"),  # any ":suffix" counts as a variant
+        (["a/b:c/d"], "a/b:c/d", "effort"),  # an exact id with a colon matches as it is
+        (["a/b"], "a/b:c/d", None),  # text after ":" with a "/" is not a variant
+        (["deepseek/deepseek-r1"], "deepseek/deepseek-r1-distill", None),  # no prefix matching
+        (["~x/y"], "x/y", None),  # an entry's "~" is part of its name
+        (["x/y:free"], "x/y", None),
+        (["X/Y"], "x/y", None),  # case matters
+    ],
+)
+def test_for_model_falls_back_to_the_id_without_tilde_or_variant(
+    entries: list[str], requested: str, expected: str | None
+) -> None:
+    provider = _openrouter_with({e: config.ModelOverrides(reasoning="effort") for e in entries})
+    assert provider.for_model(requested).reasoning == (expected or "auto")
+
+
+def test_for_model_prefers_the_most_specific_entry() -> None:
+    provider = _openrouter_with(
+        {
+            "x/y": config.ModelOverrides(reasoning="none"),
+            "x/y:free": config.ModelOverrides(reasoning="effort"),
+            "~x/y": config.ModelOverrides(reasoning="openrouter"),
+        }
+    )
+    assert provider.for_model("x/y").reasoning == "none"
+    assert provider.for_model("x/y:free").reasoning == "effort"
+    assert provider.for_model("~x/y").reasoning == "openrouter"
+    assert provider.for_model("~x/y:free").reasoning == "effort"  # "x/y:free" before "~x/y"
+    assert provider.for_model("x/y:nitro").reasoning == "none"
+    # Entries are not merged: the chosen one alone overlays the provider.
+    merged = _openrouter_with(
+        {
+            "x/y": config.ModelOverrides(max_tokens=100),
+            "x/y:free": config.ModelOverrides(reasoning="none"),
+        }
+    ).for_model("x/y:free")
+    assert (merged.reasoning, merged.max_tokens) == ("none", 32000)
+
+
+M = 'providers.openrouter.models."deepseek/deepseek-r1"'
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "fix"),
+    [
+        ("reasoning = 'high'", "reasoning", "reasoning auto"),
+        ("return_reasoning = 'yes'", "return_reasoning", "return_reasoning true"),
+        ("cache_control = 'drop'", "cache_control", "cache_control auto"),
+        ("send_user = 1", "send_user", "send_user true"),
+        ("max_tokens = 0", "max_tokens", "max_tokens 32000"),
+        ("max_tokens = true", "max_tokens", "max_tokens 32000"),
+        ("max_tokens = '8192'", "max_tokens", "max_tokens 32000"),
+    ],
+)
+def test_invalid_model_override_names_file_quoted_key_and_fix(
+    text: str, field: str, fix: str
+) -> None:
+    message = load_error(f"[{M}]\n{text}\n")
+    assert message.startswith(f"{config_file()}: {M}.{field} must be ")
+    assert f"Fix it with 'ccroute config set {M}.{fix}'." in message
+    assert len(message.splitlines()) == 1
+
+
+def test_invalid_model_override_choice_lists_the_valid_ones() -> None:
+    message = load_error(f"[{M}]\nreasoning = 'max'\n")
+    assert "must be one of auto, openrouter, effort, none, got 'max'" in message
+
+
+def test_unknown_key_in_a_model_table_suggests_the_nearest_field() -> None:
+    message = load_error(f"[{M}]\nreasonin = 'none'\nbase_url = 'http://x'\n")
+    first, second = message.splitlines()
+    assert f"unknown key '{M}.reasonin' (did you mean '{M}.reasoning'?)" in first
+    assert f"Remove it with 'ccroute config unset {M}.reasonin'." in first
+    # Nothing close: the fields a model table may hold are listed.
+    assert f"unknown key '{M}.base_url' (known: reasoning, return_reasoning, " in second
+
+
+def test_secret_in_a_model_table_points_to_keys_set() -> None:
+    message = load_error(f"[{M}]\napi_key = 'sk-secret'\n")
+    assert f"{M}.api_key looks like a secret" in message
+    assert "ccroute keys set openrouter" in message
+    assert "sk-secret" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[providers.openrouter]\nmodels = 'x'\n",
+            "providers.openrouter.models must be a table, got 'x'. "
+            "Remove it with 'ccroute config unset providers.openrouter.models'.",
+        ),
+        (
+            "[providers.openrouter.models]\n'a/b' = 3\n",
+            'providers.openrouter.models."a/b" must be a table, got 3. '
+            "Remove it with 'ccroute config unset providers.openrouter.models.\"a/b\"'.",
+        ),
+        (
+            "[providers.openrouter.models.' a/b']\nreasoning = 'none'\n",
+            'providers.openrouter.models." a/b": a model table is named by the upstream model '
+            "name exactly",
+        ),
+        (
+            "[providers.openrouter.modles.'a/b']\nreasoning = 'none'\n",
+            "did you mean 'providers.openrouter.models'?",
+        ),
+    ],
+)
+def test_malformed_model_tables_are_one_problem_each(text: str, expected: str) -> None:
+    message = load_error(text)
+    assert len(message.splitlines()) == 1
+    assert expected in message
+
+
+def test_every_bad_model_override_is_reported_at_once() -> None:
+    message = load_error(
+        f"[{M}]\nreasoning = 'x'\nmax_tokens = -1\n"
+        "[providers.openrouter.models.'openai/gpt-5']\nsend_user = 'no'\n"
+    )
+    assert len(message.splitlines()) == 3
+
+
+def test_a_custom_provider_takes_model_overrides_too() -> None:
+    write_config(
+        '[providers.local]\nbase_url = "http://localhost:1/v1"\n'
+        '[providers.local.models."qwen3:32b"]\nreasoning = "effort"\n'
+    )
+    local = load_config().providers["local"]
+    assert local.for_model("qwen3:32b").reasoning == "effort"
+    assert local.for_model("qwen3:8b").reasoning == "auto"
+
+
+def test_set_get_unset_round_trip_with_slashes_dots_and_colons() -> None:
+    r1 = 'providers.openrouter.models."deepseek/deepseek-r1"'
+    gpt = "providers.openrouter.models.'openai/gpt-4.1'"  # TOML literal quoting works too
+    free = 'providers.openrouter.models."qwen/qwen3.5-32b:free"'
+    assert set_value(f"{r1}.reasoning", "none") == "none"
+    assert set_value(f"{r1}.max_tokens", "8192") == 8192
+    assert set_value(f"{gpt}.send_user", "false") is False
+    assert set_value(f"{free}.cache_control", "strip") == "strip"
+    assert set_value(f"{free}.return_reasoning", "False") is False
+    assert file_doc() == {
+        "providers": {
+            "openrouter": {
+                "models": {
+                    "deepseek/deepseek-r1": {"reasoning": "none", "max_tokens": 8192},
+                    "openai/gpt-4.1": {"send_user": False},
+                    "qwen/qwen3.5-32b:free": {"cache_control": "strip", "return_reasoning": False},
+                }
+            }
+        }
+    }
+    text = config_file().read_text(encoding="utf-8")
+    assert '[providers.openrouter.models."deepseek/deepseek-r1"]' in text
+    openrouter = load_config().providers["openrouter"]
+    assert openrouter.for_model("deepseek/deepseek-r1").max_tokens == 8192
+    assert openrouter.for_model("openai/gpt-4.1").send_user is False
+
+    assert get_value(f"{r1}.reasoning") == "none"
+    assert get_value(f"{gpt}.send_user") is False
+    assert get_value(f"{gpt}.reasoning") is None  # not overridden: the model inherits
+    assert get_value(gpt) == {"send_user": False}
+    assert get_value(free) == {"cache_control": "strip", "return_reasoning": False}
+    assert get_value('providers.openrouter.models."not/configured"') == {}
+    assert get_value("providers.openrouter.models")["openai/gpt-4.1"] == {  # type: ignore[index]
+        "send_user": False
+    }
+    assert get_value("providers.openrouter")["models"]["deepseek/deepseek-r1"] == {  # type: ignore[index]
+        "reasoning": "none",
+        "max_tokens": 8192,
+    }
+
+    unset_value(f"{r1}.reasoning")
+    assert file_doc()["providers"]["openrouter"]["models"]["deepseek/deepseek-r1"] == {  # type: ignore[index]
+        "max_tokens": 8192
+    }
+    unset_value(f"{r1}.max_tokens")  # its last field: the model's table goes too
+    assert "deepseek/deepseek-r1" not in file_doc()["providers"]["openrouter"]["models"]  # type: ignore[index]
+    unset_value(gpt)
+    unset_value(free)
+    assert file_doc() == {}
+    assert dict(load_config().providers["openrouter"].models) == {}
+
+
+def test_a_key_whose_quotes_the_shell_ate_still_names_the_model() -> None:
+    # bash turns models."openai/gpt-4.1".reasoning into models.openai/gpt-4.1.reasoning: an
+    # unquoted model id runs to the last dot, and the whole rest is tried as a table name.
+    assert set_value("providers.openrouter.models.openai/gpt-4.1.reasoning", "none") == "none"
+    set_value("providers.openrouter.models.deepseek/deepseek-r1.max_tokens", "100")
+    assert file_doc()["providers"]["openrouter"]["models"] == {  # type: ignore[index]
+        "openai/gpt-4.1": {"reasoning": "none"},
+        "deepseek/deepseek-r1": {"max_tokens": 100},
+    }
+    assert get_value("providers.openrouter.models.openai/gpt-4.1.reasoning") == "none"
+    assert get_value("providers.openrouter.models.openai/gpt-4.1") == {"reasoning": "none"}
+    assert get_value("providers.openrouter.models.gone/gpt-4.1") == {}
+    unset_value("providers.openrouter.models.openai/gpt-4.1")  # the table, not field "1"
+    unset_value("providers.openrouter.models.deepseek/deepseek-r1")
+    assert file_doc() == {}
+
+
+def test_unset_removes_a_bad_model_key_named_as_the_error_says() -> None:
+    message = load_error(f"[{M}]\nreasonin = 'none'\n")
+    command = message.split("Remove it with 'ccroute config unset ")[1].rstrip("'.")
+    unset_value(command)
+    assert file_doc() == {}
+    write_config(f"[{M}]\nreasonin = 'none'\n")
+    unset_value(command.replace('"', ""))  # as pasted into a shell
+    assert file_doc() == {}
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "expected"),
+    [
+        (f"{M}.reasoning", "high", f"{M}.reasoning must be one of auto, openrouter, effort, none"),
+        (f"{M}.max_tokens", "lots", f"{M}.max_tokens must be a positive integer, got 'lots'"),
+        (f"{M}.send_user", "yes", f"{M}.send_user must be true or false, got 'yes'"),
+        (
+            f"{M}.reasonin",
+            "none",
+            f"unknown config key '{M}.reasonin' (did you mean '{M}.reasoning'?)",
+        ),
+        (f"{M}.fallback_models", "a/b", f"'{M}.fallback_models' (known: reasoning, "),
+        (f"{M}.reasoning.x", "none", f"unknown config key '{M}.reasoning.x'"),
+        (M, "none", f"{M} is a table; set one of its keys (reasoning, "),
+        (M, "none", f"e.g. 'ccroute config set {M}.reasoning none'"),
+        (
+            "providers.openrouter.models",
+            "x",
+            "e.g. 'ccroute config set providers.openrouter.models",
+        ),
+        ('providers.openrouter.models." a/b".reasoning', "none", "without surrounding spaces"),
+        (f"{M}.api_key", "sk-or-v1-secret", "ccroute keys set openrouter"),
+    ],
+)
+def test_set_value_refuses_a_bad_model_override_without_writing(
+    key: str, raw: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value(key, raw)
+    assert expected in info.value.message
+    assert "sk-or-v1-secret" not in info.value.message
+    assert not config_file().exists()
+
+
+def test_set_value_of_a_bad_model_override_gives_a_working_example() -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value(f"{M}.reasoning", "high")
+    assert f"Example: 'ccroute config set {M}.reasoning auto'." in info.value.message
+    example = info.value.message.split("Example: 'ccroute config set ")[1].rstrip("'.")
+    key, raw = example.rsplit(" ", 1)
+    assert set_value(key, raw) == "auto"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        'providers.openrouter.models."a/b',  # unterminated
+        "providers.openrouter.models.'a/b",
+        'providers.openrouter.models."a/b"x.reasoning',  # text after the closing quote
+        'providers.openrouter.models."a\\q".reasoning',  # not a TOML escape
+        'providers.openrouter.models."".reasoning',  # empty part
+        "providers.openrouter..reasoning",
+    ],
+)
+def test_malformed_quoted_keys_are_refused(key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value(key, "none")
+    assert "is not a config key" in info.value.message
+    assert not config_file().exists()
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["a/b", "openai/gpt-4.1", "qwen/qwen3:free", "~anthropic/claude", 'we"ird\\id', "plain"],
+)
+def test_settings_keys_quote_model_ids_and_read_back(model: str) -> None:
+    write_config(f"[providers.openrouter.models.{json.dumps(model)}]\nreasoning = 'none'\n")
+    [item] = [s for s in settings() if s.path[2:3] == ("models",)]
+    assert item.path == ("providers", "openrouter", "models", model, "reasoning")
+    assert item.origin == "file"
+    assert (
+        item.key
+        == "providers.openrouter.models."
+        + (model if model == "plain" else json.dumps(model))
+        + ".reasoning"
+    )
+    assert get_value(item.key) == "none"
+    assert set_value(item.key, "effort") == "effort"
+    unset_value(item.key)
+    assert file_doc() == {}
+
+
+def test_settings_paths_split_every_key_into_tables_and_leaf() -> None:
+    write_config(
+        MODELS_TOML + '[providers.openrouter.headers]\n"X.Dotted" = "1"\n'
+        "[providers.openrouter.provider_routing]\nzdr = true\n"
+    )
+    for item in settings():
+        assert item.path[:1] in (("server",), ("providers",), ("router",))
+        assert get_value(item.key) == item.value
+    paths_ = {s.path for s in settings()}
+    assert ("providers", "openrouter", "headers", "X.Dotted") in paths_
+    assert ("providers", "openrouter", "models", "qwen/qwen3.5:free", "cache_control") in paths_

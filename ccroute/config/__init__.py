@@ -5,8 +5,9 @@ keep writing `from ccroute.config import X`:
 
 - `locations`: `Paths` and `paths()` (config file, state and log directories; `CCROUTE_HOME`
   re-roots them).
-- `model`: the frozen dataclasses the rest of ccroute reads (`Config` and friends), the
-  built-in providers, `KNOWN_WIRES` and `split_model_ref`.
+- `model`: the frozen dataclasses the rest of ccroute reads (`Config` and friends, including a
+  provider's per-model `ModelOverrides` and `ProviderConfig.for_model`), the built-in
+  providers, `KNOWN_WIRES` and `split_model_ref`.
 - `fields`: what each settable leaf may hold (type, normaliser, example) and command-line
   parsing of values.
 - `schema`: validation of config.toml as a whole, whose every message names the file, the
@@ -35,6 +36,7 @@ from ccroute.config.model import (
     BUILTIN_PROVIDERS,
     KNOWN_WIRES,
     Config,
+    ModelOverrides,
     ProviderConfig,
     RouterConfig,
     ServerConfig,
@@ -45,6 +47,7 @@ __all__ = [
     "BUILTIN_PROVIDERS",
     "KNOWN_WIRES",
     "Config",
+    "ModelOverrides",
     "Paths",
     "ProviderConfig",
     "RouterConfig",

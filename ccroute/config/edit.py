@@ -1,7 +1,8 @@
 """Reading and changing single keys: what `ccroute config get/set/unset/show` runs on.
 
 Owns: `Setting` and `settings()` (every effective leaf with its origin), `get_value`,
-`set_value` and `unset_value`, dotted-key parsing and the unknown/secret-key messages. Edits
+`set_value` and `unset_value`, dotted-key parsing (TOML-quoted parts, so model ids with "/",
+"." and ":" can be named) and the unknown/secret-key messages. Edits
 rewrite the file through tomllib → dict → tomli_w, so comments and formatting in config.toml
 are not preserved; every edit is validated as a whole before the atomic write.
 
@@ -11,6 +12,7 @@ Must not import: typer, rich, aiohttp, keyring. tomli_w is imported only when wr
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from ccroute.atomicfile import write_atomic
 from ccroute.config.fields import (
     _HEADER,
     _HEADER_NAME,
+    _MODEL,
     _PROVIDER,
     _PROVIDER_NAME,
     _ROUTING,
@@ -28,6 +31,7 @@ from ccroute.config.fields import (
     _check,
     _did_you_mean,
     _Field,
+    _format_key,
     _looks_secret,
     _parse_raw,
     _secret_header,
@@ -42,12 +46,15 @@ from ccroute.errors import ConfigError
 class Setting:
     """One effective leaf value: dotted `key`, `value` (None = unset), and where it came from.
 
-    `origin` is "default", "file" or "env:<VAR>".
+    `origin` is "default", "file" or "env:<VAR>". `path` is the key split into its tables and
+    leaf, e.g. ("providers", "openrouter", "models", "openai/gpt-4.1", "reasoning") for the key
+    `providers.openrouter.models."openai/gpt-4.1".reasoning` (whose model id has a dot).
     """
 
     key: str
     value: object
     origin: str
+    path: tuple[str, ...]
 
 
 def _plain(value: object) -> Any:
@@ -59,14 +66,64 @@ def _plain(value: object) -> Any:
     return value
 
 
-def _split_key(key: str) -> list[str]:
-    """Dotted key → path; a header name after `providers.<p>.headers.` may itself contain dots."""
-    parts = key.strip().split(".")
-    if len(parts) > 4 and parts[0] == "providers" and parts[2] == "headers":
-        parts = [*parts[:3], ".".join(parts[3:])]
+def _tokens(key: str) -> list[tuple[str, bool]]:
+    """A dotted key's parts, each with whether it was quoted; TOML's "..." and '...' quoting."""
+    text, tokens, i = key.strip(), [], 0
+    while True:
+        if text[i : i + 1] in ('"', "'"):
+            end = i + 1
+            while end < len(text) and text[end] != text[i]:
+                end += 2 if text[i] == '"' and text[end] == "\\" else 1
+            try:
+                part = tomllib.loads(f"k = {text[i : end + 1]}")["k"]
+            except tomllib.TOMLDecodeError:
+                part = None
+            if part is None or text[end + 1 : end + 2] not in ("", "."):
+                raise ConfigError(
+                    f"{key!r} is not a config key: the quoted part {text[i : end + 1]!r} is not a "
+                    "TOML string followed by '.' or the end. Quote a model id like this: "
+                    """'providers.openrouter.models."openai/gpt-4.1".reasoning'."""
+                )
+            tokens.append((part, True))
+            i = end + 1
+        else:
+            end = text.find(".", i)
+            end = len(text) if end < 0 else end
+            tokens.append((text[i:end], False))
+            i = end
+        if i >= len(text):
+            return tokens
+        i += 1
+
+
+def _key_paths(key: str) -> list[list[str]]:
+    """Dotted key → its path, then any other way to read it; `_split_key` takes the first.
+
+    A header name after `providers.<p>.headers.` may contain dots. A model id after
+    `providers.<p>.models.` may be quoted (`models."openai/gpt-4.1".reasoning`); unquoted, it
+    runs to the last dot (the rest is the field), and the whole rest read as the model id is
+    offered second, so `models.openai/gpt-4.1` still names that model's table once the shell has
+    eaten the quotes.
+    """
+    tokens = _tokens(key)
+    parts = [part for part, _ in tokens]
     if not all(parts):
         raise ConfigError(f"{key!r} is not a config key; use dotted keys such as 'server.port'.")
-    return parts
+    if len(parts) > 4 and parts[0] == "providers" and parts[2] == "headers":
+        return [[*parts[:3], ".".join(parts[3:])]]
+    if len(parts) < 5 or parts[0] != "providers" or parts[2] != "models":
+        return [parts]
+    paths = []
+    if not any(quoted for _, quoted in tokens[3:-1]):
+        paths.append([*parts[:3], ".".join(parts[3:-1]), parts[-1]])
+    if not any(quoted for _, quoted in tokens[3:]):
+        paths.append([*parts[:3], ".".join(parts[3:])])
+    return paths or [parts]
+
+
+def _split_key(key: str) -> list[str]:
+    """Dotted key → path (see `_key_paths`)."""
+    return _key_paths(key)[0]
 
 
 def settings(p: Paths | None = None) -> list[Setting]:
@@ -78,34 +135,43 @@ def settings(p: Paths | None = None) -> list[Setting]:
     config = load_config(p)
     doc = _read_doc(p.config_file)
 
-    def origin(key: str) -> str:
-        parts = key.split(".", 3) if key.startswith("providers.") else key.split(".")
-        if parts[0] == "server":
-            env = next((e for e, n in _ENV_OVERRIDES.items() if n == parts[1]), None)
+    def origin(path: tuple[str, ...]) -> str:
+        if path[0] == "server":
+            env = next((e for e, n in _ENV_OVERRIDES.items() if n == path[1]), None)
             if env and os.environ.get(env):
                 return f"env:{env}"
-        node: Any = doc
-        for part in parts:
-            if not isinstance(node, dict) or part not in node:
-                return "default"
-            node = node[part]
-        return "file"
+        return "file" if _in_doc(doc, path) else "default"
 
-    leaves: list[tuple[str, object]] = [
-        ("server.host", config.server.host),
-        ("server.port", config.server.port),
+    leaves: list[tuple[tuple[str, ...], object]] = [
+        (("server", "host"), config.server.host),
+        (("server", "port"), config.server.port),
     ]
     for name, prov in config.providers.items():
-        leaves += [(f"providers.{name}.{f}", _plain(getattr(prov, f))) for f in _PROVIDER]
+        top = ("providers", name)
+        leaves += [((*top, f), _plain(getattr(prov, f))) for f in _PROVIDER]
         routing = prov.provider_routing or {}
         if not routing:  # one leaf, so 'config show' can say it is not set
-            leaves.append((f"providers.{name}.provider_routing", None))
-        leaves += [(f"providers.{name}.headers.{h}", v) for h, v in prov.headers.items()]
+            leaves.append(((*top, "provider_routing"), None))
+        leaves += [((*top, "headers", h), v) for h, v in prov.headers.items()]
+        leaves += [((*top, "provider_routing", k), _plain(v)) for k, v in routing.items()]
         leaves += [
-            (f"providers.{name}.provider_routing.{k}", _plain(v)) for k, v in routing.items()
+            ((*top, "models", model, f), value)
+            for model, overrides in prov.models.items()
+            for f in _MODEL
+            if (value := getattr(overrides, f)) is not None
         ]
-    leaves.append(("router.default", config.router.default))
-    return [Setting(key, value, origin(key)) for key, value in leaves]
+    leaves.append((("router", "default"), config.router.default))
+    return [Setting(_format_key(path), value, origin(path), path) for path, value in leaves]
+
+
+def _in_doc(doc: Mapping[str, Any], path: list[str] | tuple[str, ...]) -> bool:
+    """Whether the parsed config file sets `path` (a leaf or a table)."""
+    node: Any = doc
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
 
 
 def get_value(key: str, p: Paths | None = None) -> object:
@@ -113,38 +179,42 @@ def get_value(key: str, p: Paths | None = None) -> object:
 
     A leaf gives its value (str, int, bool, a list, or None when unset, e.g. a provider without
     `api_key_env`); a table (`server`, `providers.openrouter`, `providers.x.headers`,
-    `providers.x.provider_routing`, ...) gives a nested dict of its set values. Raises
-    `ConfigError` for an unknown key or provider.
+    `providers.x.provider_routing`, `providers.x.models."vendor/model"`, ...) gives a nested
+    dict of its set values. A model override that is not set gives None (the model inherits the
+    provider's value). Raises `ConfigError` for an unknown key or provider.
     """
-    parts = _split_key(key)
     items = settings(p)
+
+    def exists(path: list[str]) -> bool:
+        return any(s.path[: len(path)] == tuple(path) for s in items)
+
+    candidates = _key_paths(key)
+    parts = next((path for path in candidates if exists(path)), None)
+    if parts is None:  # an unset model table or field, or an error to report
+        field_named = candidates[0][-1] in _MODEL or len(candidates) == 1
+        parts = candidates[0] if field_named else candidates[1]
     for s in items:
-        if s.key == ".".join(parts):
+        if s.path == tuple(parts):
             return s.value
-    _known_key(parts, {name for s in items if (name := _provider_of(s.key))})
-    if len(parts) == 4:  # a header or provider-routing field that is not set
+    providers = {s.path[1] for s in items if s.path[0] == "providers"}
+    if _known_key(parts, providers) is not None:  # a leaf that is not set
         return None
-    prefix = ".".join(parts) + "."
     table: dict[str, Any] = {}
     for s in items:
-        if s.key.startswith(prefix) and s.value is not None:
-            path = _split_key(s.key)[len(parts) :]
+        if s.path[: len(parts)] == tuple(parts) and s.value is not None:
+            *tables, leaf = s.path[len(parts) :]
             node = table
-            for part in path[:-1]:
+            for part in tables:
                 node = node.setdefault(part, {})
-            node[path[-1]] = s.value
+            node[leaf] = s.value
     return table
-
-
-def _provider_of(key: str) -> str | None:
-    parts = key.split(".")
-    return parts[1] if parts[0] == "providers" else None
 
 
 _TABLE_EXAMPLES = {
     "provider": "base_url http://localhost:8000/v1",
     "headers": "X-Title ccroute",
     "provider_routing": "order anthropic,google-vertex",
+    "models": '"deepseek/deepseek-r1".reasoning none',
 }
 
 
@@ -154,10 +224,13 @@ def _known_key(parts: list[str], providers: set[str], *, for_set: bool = False) 
     Returns the leaf's field spec (None for a table). Raises `ConfigError` naming the nearest
     known key, or pointing to `ccroute keys set` for a secret-looking key.
     """
-    key = ".".join(parts)
+    key = _format_key(parts)
     head, rest = parts[0], parts[1:]
     header = len(parts) == 4 and head == "providers" and parts[2] == "headers"
-    if (len(parts) >= 2 and _looks_secret(parts[-1])) or (header and _secret_header(parts[3])):
+    model_table = len(parts) == 4 and head == "providers" and parts[2] == "models"
+    if (len(parts) >= 2 and _looks_secret(parts[-1]) and not model_table) or (
+        header and _secret_header(parts[3])
+    ):
         owner = parts[1] if head == "providers" else "<provider>"
         raise ConfigError(
             f"{key} looks like a secret; API keys never go in config.toml. Store the key "
@@ -184,6 +257,8 @@ def _known_key(parts: list[str], providers: set[str], *, for_set: bool = False) 
                 f"{', '.join(sorted(providers))}). Add one with "
                 f"'ccroute config set providers.{name}.base_url URL'."
             )
+        if len(rest) >= 2 and rest[1] == "models":
+            return _model_key(parts, for_set=for_set)
         if len(rest) == 1 or (len(rest) == 2 and rest[1] in ("headers", "provider_routing")):
             if for_set:
                 example = _TABLE_EXAMPLES[rest[1] if len(rest) == 2 else "provider"]
@@ -202,13 +277,39 @@ def _known_key(parts: list[str], providers: set[str], *, for_set: bool = False) 
             return _ROUTING.get(rest[2], _ROUTING_OTHER)
         candidates = [
             f"providers.{name}.{n}"
-            for n in (*_PROVIDER, "headers.<Name>", "provider_routing.<field>")
+            for n in (
+                *_PROVIDER,
+                "headers.<Name>",
+                "provider_routing.<field>",
+                "models.<id>.<field>",
+            )
         ]
     elif head == "providers" and not for_set:
         return None
     else:
         candidates = [*(f"{t}.{n}" for t, s in _TABLES.items() for n in s), "providers.<name>.*"]
     raise ConfigError(f"unknown config key {key!r}{_did_you_mean(key, candidates)}.")
+
+
+def _model_key(parts: list[str], *, for_set: bool) -> _Field | None:
+    """`_known_key` for `providers.<p>.models[.<model>[.<field>]]`."""
+    key = _format_key(parts)
+    if len(parts) >= 4 and parts[3] != parts[3].strip():
+        raise ConfigError(
+            f"{key}: a model id is the upstream model name exactly, without surrounding spaces."
+        )
+    if len(parts) <= 4:
+        if for_set:
+            example = "reasoning none" if len(parts) == 4 else _TABLE_EXAMPLES["models"]
+            raise ConfigError(
+                f"{key} is a table; set one of its keys ({', '.join(_MODEL)}), e.g. "
+                f"'ccroute config set {key}.{example}'."
+            )
+        return None
+    if len(parts) == 5 and parts[4] in _MODEL:
+        return _MODEL[parts[4]]
+    hint = _did_you_mean(parts[-1], list(_MODEL), prefix=_format_key(parts[:4]))
+    raise ConfigError(f"unknown config key {key!r}{hint}.")
 
 
 def _write_doc(source: Path, doc: dict[str, Any], before: dict[str, Any]) -> None:
@@ -242,7 +343,7 @@ def set_value(key: str, raw: str, p: Paths | None = None) -> object:
     parts = _split_key(key)
     spec = _known_key(parts, set(), for_set=True)
     assert spec is not None  # for_set never returns a table
-    dotted = ".".join(parts)
+    dotted = _format_key(parts)
     try:
         value = _plain(_check(spec, _parse_raw(spec, raw)))
     except ValueError:
@@ -270,13 +371,17 @@ def set_value(key: str, raw: str, p: Paths | None = None) -> object:
 def unset_value(key: str, p: Paths | None = None) -> None:
     """Remove a dotted key (a leaf or a whole table) from config.toml; it reverts to its default.
 
-    Works for unknown keys too, so a mistyped key can be removed. Tables left empty are pruned.
-    Raises `ConfigError` when the key is not set in the file, when removing it would make the
-    config invalid (e.g. a provider `router.default` uses losing its base_url), or the write fails.
+    Works for unknown keys too, so a mistyped key can be removed. Tables left empty are pruned
+    (unsetting a model's last override removes its table). When an unquoted model key reads two
+    ways (`models.openai/gpt-4.1`: field "1" of "openai/gpt-4", or the table "openai/gpt-4.1"),
+    the one the file has is removed. Raises `ConfigError` when the key is not set in the file,
+    when removing it would make the config invalid (e.g. a provider `router.default` uses losing
+    its base_url), or the write fails.
     """
     source = (p or paths()).config_file
-    parts = _split_key(key)
     before = _read_doc(source)
+    candidates = _key_paths(key)
+    parts = next((path for path in candidates if _in_doc(before, path)), candidates[0])
     doc = _copy(before)
     chain: list[dict[str, Any]] = [doc]
     for part in parts[:-1]:
@@ -286,7 +391,7 @@ def unset_value(key: str, p: Paths | None = None) -> None:
         chain.append(child)
     if len(chain) != len(parts) or parts[-1] not in chain[-1]:
         raise ConfigError(
-            f"{'.'.join(parts)} is not set in {source}, so there is nothing to unset. "
+            f"{_format_key(parts)} is not set in {source}, so there is nothing to unset. "
             "See the effective settings with 'ccroute config show'."
         )
     del chain[-1][parts[-1]]

@@ -1,8 +1,9 @@
 """What each settable leaf of config.toml may hold.
 
 Owns: `_Field` (a leaf's TOML type, what a valid value is, an example, and its normaliser), the
-normalisers, the field tables for server, router, providers, headers and OpenRouter's
-provider-routing table, secret-looking-name detection, `_check` (validate and normalise one
+normalisers, the field tables for server, router, providers, per-model overrides, headers and
+OpenRouter's provider-routing table, secret-looking-name detection, how a dotted key is written
+(`_quote_key`, `_format_key`: model ids are TOML-quoted), `_check` (validate and normalise one
 value) and `_parse_raw` (command-line text → a field's TOML type). Pure: no file access, no
 environment, no messages naming files.
 
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 from ccroute.config.model import (
     CACHE_CONTROL_MODES,
     KNOWN_WIRES,
+    MODEL_OVERRIDE_FIELDS,
     REASONING_MODES,
     FrozenTable,
     split_model_ref,
@@ -173,7 +175,9 @@ _PROVIDER: Mapping[str, _Field] = {
         _names,
     ),
 }
-_PROVIDER_TABLES = ("headers", "provider_routing")  # provider keys that are tables, not leaves
+_PROVIDER_TABLES = ("headers", "provider_routing", "models")  # provider keys that are tables
+# A `[providers.<p>.models."<model>"]` table: the provider fields a model may override.
+_MODEL: Mapping[str, _Field] = {name: _PROVIDER[name] for name in MODEL_OVERRIDE_FIELDS}
 _HEADER = _Field(
     str, 'a single-line string ("" = do not send the header)', "ccroute", _header_value
 )
@@ -220,11 +224,45 @@ def _secret_header(name: str) -> bool:
     return name.lower() in _SECRET_HEADERS or _looks_secret(name)
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+def _quote_key(name: str) -> str:
+    """One key of a dotted key as TOML writes it: bare when it may be, else a basic string."""
+    if _BARE_KEY.match(name):
+        return name
+    escaped = "".join(
+        f"\\{c}" if c in '"\\' else f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c
+        for c in name
+    )
+    return f'"{escaped}"'
+
+
+def _format_key(path: list[str] | tuple[str, ...]) -> str:
+    """A key path as a dotted key: a model id (`providers.<p>.models.<id>`) is TOML-quoted.
+
+    Other parts are written as they are, as `ccroute config` has always shown them (a header
+    name with dots included), so only model ids need quoting to be read back unambiguously.
+    """
+    parts = list(path)
+    if len(parts) >= 4 and parts[0] == "providers" and parts[2] == "models":
+        parts[3] = _quote_key(parts[3])
+    return ".".join(parts)
+
+
+def _did_you_mean(word: str, choices: list[str], *, prefix: str = "") -> str:
+    """A " (did you mean ...?)" hint, or the known choices when none is close.
+
+    With `prefix`, `word` and `choices` are field names compared alone (in a model table every
+    full key shares a long prefix, which would make any two look alike) and the suggestion is
+    written as the full key `prefix.choice`.
+    """
     import difflib
 
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(choices)})"
+    if close:
+        return f" (did you mean {f'{prefix}.{close[0]}' if prefix else close[0]!r}?)"
+    return f" (known: {', '.join(choices)})"
 
 
 def _check(spec: _Field, value: object) -> Any:

@@ -1,6 +1,7 @@
 """The configuration as the rest of ccroute reads it: frozen dataclasses and built-ins.
 
-Owns: `ServerConfig`, `ProviderConfig`, `RouterConfig`, `Config`, the built-in providers
+Owns: `ServerConfig`, `ProviderConfig` (and its per-model `ModelOverrides`, applied by
+`ProviderConfig.for_model`), `RouterConfig`, `Config`, the built-in providers
 (`BUILTIN_PROVIDERS`), the wires a provider may use (`KNOWN_WIRES`), the choices of the
 per-provider switches (`REASONING_MODES`, `CACHE_CONTROL_MODES`), `FrozenTable` and
 `split_model_ref`.
@@ -12,7 +13,7 @@ Must not import: typer, rich, aiohttp, keyring, or any other `ccroute.config` mo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -60,6 +61,24 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class ModelOverrides:
+    """One upstream model's settings that differ from its provider's; None = the provider's.
+
+    The fields mean what `ProviderConfig`'s fields of the same names mean.
+    """
+
+    reasoning: str | None = None
+    return_reasoning: bool | None = None
+    cache_control: str | None = None
+    send_user: bool | None = None
+    max_tokens: int | None = None
+
+
+MODEL_OVERRIDE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ModelOverrides))
+"""The provider fields a `[providers.<name>.models."<model>"]` table may override."""
+
+
+@dataclass(frozen=True)
 class ProviderConfig:
     """One upstream provider.
 
@@ -84,6 +103,8 @@ class ProviderConfig:
             `FrozenTable`, JSON-serialisable); None = not sent.
         fallback_models: OpenRouter's `models` fallback list (upstream model names, tried in
             order after the routed one); () = not sent.
+        models: per-model overrides, keyed by upstream model name (read-only); see
+            `for_model`.
     """
 
     name: str
@@ -98,6 +119,42 @@ class ProviderConfig:
     send_user: bool = True
     provider_routing: Mapping[str, Any] | None = None
     fallback_models: tuple[str, ...] = ()
+    models: Mapping[str, ModelOverrides] = field(default_factory=lambda: MappingProxyType({}))
+
+    def for_model(self, model: str) -> ProviderConfig:
+        """This provider as it applies to upstream model `model`: its overrides on top.
+
+        The overrides used are the first entry of `models` whose key equals, in this order:
+        `model` itself; `model` without a leading "~" (OpenRouter's latest-version alias);
+        `model` without its ":variant" suffix (the text after its last ":" when that text has
+        no "/", e.g. ":free" or ":nitro"); `model` without both. So an exact entry always wins,
+        and `models."deepseek/deepseek-r1"` also covers "deepseek/deepseek-r1:free" unless
+        that has an entry of its own. Fields an entry leaves unset (None) keep the provider's
+        value; with no matching entry the provider is returned unchanged.
+        """
+        if not self.models:
+            return self
+        overrides = next(
+            (self.models[name] for name in _model_candidates(model) if name in self.models),
+            None,
+        )
+        if overrides is None:
+            return self
+        changes = {
+            name: value
+            for name in MODEL_OVERRIDE_FIELDS
+            if (value := getattr(overrides, name)) is not None
+        }
+        return replace(self, **changes) if changes else self
+
+
+def _model_candidates(model: str) -> list[str]:
+    """The names `ProviderConfig.for_model` looks `model` up by, most specific first."""
+    bare = model[1:] if model.startswith("~") else model
+    head, colon, variant = model.rpartition(":")
+    base = head if colon and head and variant and "/" not in variant else model
+    base_bare = base[1:] if base.startswith("~") else base
+    return list(dict.fromkeys((model, bare, base, base_bare)))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The schema of config.toml as a whole: a parsed TOML document → a `Config` and its problems.
 
 Owns: `_build`, which turns a parsed TOML document into a `Config` plus every problem found,
-each naming the file, the dotted key and the fix (the per-leaf rules are `fields`'); how an
+each naming the file, the dotted key and the fix (the per-leaf rules are `fields`', the same
+for a provider's fields and a `[providers.<p>.models."<model>"]` override table); how an
 invalid value is quoted back (`_got`, never repeating a possible secret); how user headers merge
 onto a built-in provider's (`_merge_headers`); and `_raise`. No file access and no
 environment: callers read and write the file.
@@ -21,6 +22,7 @@ from typing import Any
 from ccroute.config.fields import (
     _HEADER,
     _HEADER_NAME,
+    _MODEL,
     _PROVIDER,
     _PROVIDER_NAME,
     _PROVIDER_TABLES,
@@ -33,6 +35,7 @@ from ccroute.config.fields import (
     _did_you_mean,
     _Field,
     _looks_secret,
+    _quote_key,
     _secret_header,
 )
 from ccroute.config.model import (
@@ -40,6 +43,7 @@ from ccroute.config.model import (
     KNOWN_WIRES,
     Config,
     FrozenTable,
+    ModelOverrides,
     ProviderConfig,
     RouterConfig,
     ServerConfig,
@@ -68,14 +72,13 @@ class _Checker:
         )
         return {}
 
-    def unknown(self, key: str, leaf: str, known: list[str]) -> None:
+    def unknown(self, key: str, leaf: str, known: list[str], prefix: str = "") -> None:
+        """An unknown key; with `prefix`, `known` are field names matched against `leaf` alone."""
         if _looks_secret(leaf):
             self.secret(key)
             return
-        self.add(
-            f"unknown key {key!r}{_did_you_mean(key, known)}. "
-            f"Remove it with 'ccroute config unset {key}'."
-        )
+        hint = _did_you_mean(leaf, known, prefix=prefix) if prefix else _did_you_mean(key, known)
+        self.add(f"unknown key {key!r}{hint}. Remove it with 'ccroute config unset {key}'.")
 
     def secret(self, key: str) -> None:
         parts = key.split(".")
@@ -105,6 +108,8 @@ class _Checker:
                 checked = self.leaf(key, specs[name], value)
                 if checked is not None:
                     out[name] = checked
+            elif specs is _MODEL:
+                self.unknown(key, name, list(specs), prefix)
             else:
                 known = [*specs, *(_PROVIDER_TABLES if specs is _PROVIDER else ())]
                 self.unknown(key, name, [f"{prefix}.{k}" for k in known])
@@ -136,6 +141,23 @@ class _Checker:
             elif (checked := self.leaf(key, _ROUTING.get(name, _ROUTING_OTHER), value)) is not None:
                 out[name] = checked
         return FrozenTable(out) if out else None
+
+    def models(self, prefix: str, table: dict[str, Any]) -> Mapping[str, ModelOverrides]:
+        """A `providers.<p>.models` table: each upstream model's overrides, fields checked."""
+        out: dict[str, ModelOverrides] = {}
+        for model, raw in table.items():
+            key = f"{prefix}.{_quote_key(model)}"
+            if not model.strip() or model != model.strip():
+                self.add(
+                    f"{key}: a model table is named by the upstream model name exactly, "
+                    "without surrounding spaces. Rename it, or remove it with "
+                    f"'ccroute config unset {key}'."
+                )
+            elif isinstance(raw, dict):
+                out[model] = ModelOverrides(**self.fields(key, raw, _MODEL))
+            else:
+                self.table(key, raw)
+        return MappingProxyType(out)
 
 
 def _got(key: str, spec: _Field, value: object) -> str:
@@ -181,10 +203,14 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
         headers_raw = check.table(f"{prefix}.headers", table.pop("headers", {}))
         headers = check.headers(f"{prefix}.headers", headers_raw)
         routing_raw = table.pop("provider_routing", None)  # TOML has no null: None = absent
+        models_raw = table.pop("models", None)
         values = check.fields(prefix, table, _PROVIDER)
         if routing_raw is not None:
             key = f"{prefix}.provider_routing"
             values["provider_routing"] = check.routing(key, check.table(key, routing_raw))
+        if models_raw is not None:
+            key = f"{prefix}.models"
+            values["models"] = check.models(key, check.table(key, models_raw))
         base = providers.get(name)
         if base is None:
             if "base_url" not in table:
