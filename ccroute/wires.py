@@ -83,7 +83,9 @@ def target_for(provider: ProviderConfig, model: str) -> Target:
       (§4.12, also with a leading `~` alias), stripped elsewhere; "keep"/"strip" force it.
     - `provider_routing` → body `provider`; `fallback_models` → body `models`, led by `model`
       itself (§4.5, §4.6).
+    - `provider.models` overrides for `model` apply first (`ProviderConfig.for_model`).
     """
+    provider = provider.for_model(model)
     openrouter = is_openrouter(provider)
     reasoning: ReasoningStyle
     match provider.reasoning:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
 
-from ccroute.config import ProviderConfig
+from ccroute.config import ModelOverrides, ProviderConfig
 from ccroute.wires import is_openrouter, target_for
 
 
@@ -72,3 +73,76 @@ def test_routing_and_fallbacks_become_body_fields_with_the_primary_first() -> No
 def test_limits_and_switches_are_carried_over() -> None:
     target = target_for(provider(max_tokens=8192, send_user=False, return_reasoning=False), "m")
     assert (target.max_tokens, target.send_user, target.return_reasoning) == (8192, False, False)
+
+
+def with_models(base: ProviderConfig, **models: ModelOverrides) -> ProviderConfig:
+    return replace(base, models=MappingProxyType(models))
+
+
+def test_model_overrides_reach_the_target() -> None:
+    routed = with_models(
+        provider(max_tokens=32000),
+        r1=ModelOverrides(reasoning="none", max_tokens=8192),
+        gpt=ModelOverrides(reasoning="effort", send_user=False),
+        claude=ModelOverrides(cache_control="strip", return_reasoning=False),
+        other=ModelOverrides(cache_control="keep"),
+    )
+    r1 = target_for(routed, "r1")
+    assert (r1.reasoning, r1.max_tokens, r1.send_user) == ("none", 8192, True)
+    gpt = target_for(routed, "gpt")
+    assert (gpt.reasoning, gpt.max_tokens, gpt.send_user) == ("effort", 32000, False)
+    claude = target_for(routed, "claude")
+    assert (claude.cache_control, claude.return_reasoning, claude.reasoning) == (
+        False,
+        False,
+        "openrouter",
+    )
+    assert target_for(routed, "other").cache_control is True
+
+
+def test_a_model_without_overrides_gets_the_provider_settings() -> None:
+    base = provider(
+        "http://localhost:8000/v1",
+        max_tokens=4096,
+        reasoning="effort",
+        cache_control="keep",
+        send_user=False,
+        return_reasoning=False,
+    )
+    routed = with_models(base, elsewhere=ModelOverrides(reasoning="none", max_tokens=1))
+    assert target_for(routed, "qwen3") == target_for(base, "qwen3")
+    # An entry that sets nothing (or only some fields) inherits the rest.
+    partial = with_models(base, qwen3=ModelOverrides(max_tokens=100))
+    target = target_for(partial, "qwen3")
+    assert (target.max_tokens, target.reasoning, target.cache_control) == (100, "effort", True)
+    assert (target.send_user, target.return_reasoning) == (False, False)
+    assert target_for(with_models(base, qwen3=ModelOverrides()), "qwen3") == target_for(
+        base, "qwen3"
+    )
+
+
+def test_overrides_match_the_model_without_tilde_or_variant_after_an_exact_entry() -> None:
+    routed = with_models(
+        provider(),
+        **{
+            "deepseek/deepseek-r1": ModelOverrides(reasoning="none"),
+            "deepseek/deepseek-r1:free": ModelOverrides(reasoning="effort"),
+            "anthropic/claude-sonnet-latest": ModelOverrides(cache_control="strip"),
+        },
+    )
+    assert target_for(routed, "deepseek/deepseek-r1:nitro").reasoning == "none"
+    assert target_for(routed, "deepseek/deepseek-r1:free").reasoning == "effort"
+    assert target_for(routed, "deepseek/deepseek-r1-0528").reasoning == "openrouter"
+    tilde = target_for(routed, "~anthropic/claude-sonnet-latest")
+    assert tilde.cache_control is False
+    assert tilde.model == "~anthropic/claude-sonnet-latest"  # the model sent is unchanged
+
+
+def test_auto_settings_in_an_override_resolve_like_the_providers() -> None:
+    # "auto" in a model table means what it means for the provider, not "inherit".
+    base = provider(reasoning="effort", cache_control="strip")
+    routed = with_models(
+        base, **{"anthropic/claude-x": ModelOverrides(reasoning="auto", cache_control="auto")}
+    )
+    target = target_for(routed, "anthropic/claude-x")
+    assert (target.reasoning, target.cache_control) == ("openrouter", True)
