@@ -168,11 +168,22 @@ async def _relay(upstream: aiohttp.ClientResponse, exchange: Exchange, writer: _
     except (aiohttp.ClientError, TimeoutError) as exc:
         exchange.outcome = f"200 then upstream broke ({type(exc).__name__})"
         log.warning("%s upstream stream failed: %s", exchange.message_id, type(exc).__name__)
-        await writer.write_error("overloaded_error", f"The provider's stream broke off: {exc!s}")
+        await writer.write_error("overloaded_error", _broke_off_message(exc))
     except Exception:
         exchange.outcome = "200 then internal error"
         log.exception("%s stream translation failed", exchange.message_id)
         await writer.write_error("api_error", "Internal error in ccroute; see the daemon log.")
+
+
+def _broke_off_message(exc: BaseException) -> str:
+    """Why the upstream stream ended early, in words (no library internals or their numbers)."""
+    if isinstance(exc, TimeoutError):
+        why = "the provider sent nothing for too long"
+    elif isinstance(exc, aiohttp.ClientPayloadError):
+        why = "the provider closed the connection before the stream ended"
+    else:
+        why = f"the connection to the provider failed ({type(exc).__name__})"
+    return f"The provider's stream broke off: {why}."
 
 
 async def _pump(
