@@ -326,6 +326,11 @@ async def test_stream_cut_mid_way_ends_with_one_error_event(proxy: Any) -> None:
     assert events[-1]["type"] == "error"
     assert [e["type"] for e in events].count("error") == 1
     assert "message_stop" not in [e["type"] for e in events]
+    message = events[-1]["error"]["message"]
+    assert message == (
+        "The provider's stream broke off: the provider closed the connection before the stream "
+        "ended."
+    )
 
 
 async def test_idle_upstream_stream_gets_pings(proxy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
