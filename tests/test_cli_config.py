@@ -95,6 +95,21 @@ def test_config_show_marks_defaults_and_is_valid_toml() -> None:
     assert parsed["providers"]["openrouter"]["max_tokens"] == 32000
 
 
+def test_config_show_prints_model_overrides_and_nested_routing_as_valid_toml() -> None:
+    run("config", "set", 'providers.openrouter.models."deepseek/deepseek-r1".reasoning', "none")
+    run("config", "set", "providers.openrouter.provider_routing.sort", '{ by = "price" }')
+    run("config", "set", "providers.openrouter.provider_routing.order", "anthropic,google-vertex")
+    code, out, _ = run("config", "show")
+    assert code == 0
+    assert '[providers.openrouter.models."deepseek/deepseek-r1"]' in out.splitlines()
+    parsed = tomllib.loads(out)["providers"]["openrouter"]
+    assert parsed["models"] == {"deepseek/deepseek-r1": {"reasoning": "none"}}
+    assert parsed["provider_routing"] == {
+        "sort": {"by": "price"},
+        "order": ["anthropic", "google-vertex"],
+    }
+
+
 def test_config_show_json_gives_config_and_origins(monkeypatch: object) -> None:
     run("config", "set", "providers.local.base_url", "http://localhost:1/v1")
     code, out, _ = run("config", "show", "--json")

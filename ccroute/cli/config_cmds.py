@@ -10,6 +10,7 @@ Must not import: aiohttp or keyring (keys are `ccroute keys`' business).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import typer
@@ -26,7 +27,12 @@ app = typer.Typer(
 
 
 def _toml_scalar(value: object) -> str:
-    """A value as TOML text, e.g. 3456 or "127.0.0.1"."""
+    """A value as one line of TOML, e.g. 3456, "127.0.0.1", ["a", "b"] or { by = "price" }."""
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{_toml_key(str(k))} = {_toml_scalar(v)}" for k, v in value.items())
+        return f"{{ {inner} }}" if inner else "{}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_scalar(v) for v in value) + "]"
     import tomli_w
 
     return tomli_w.dumps({"v": value}).removeprefix("v = ").rstrip("\n")
@@ -90,7 +96,7 @@ def show(
         tree: dict[str, Any] = {}
         for item in items:
             node = tree
-            *tables, leaf = _split(item.key)
+            *tables, leaf = item.path
             for table in tables:
                 node = node.setdefault(table, {})
             node[leaf] = item.value
@@ -107,7 +113,7 @@ def show(
     out.append(f"# Effective configuration. File: {source}{exists}\n", style="dim")
     current: str | None = None
     for item in items:
-        *tables, leaf = _split(item.key)
+        *tables, leaf = item.path
         header = ".".join(_toml_key(t) for t in tables)
         if header != current:
             out.append(f"{'' if current is None else chr(10)}[{header}]\n", style="bold")
@@ -121,11 +127,6 @@ def show(
             out.append(f"  # {note}", style="dim")
         out.append("\n")
     Console(soft_wrap=True, highlight=False).print(out, end="")
-
-
-def _split(key: str) -> list[str]:
-    """A settings key → its table path and leaf; header names may contain dots."""
-    return key.split(".", 3) if key.startswith("providers.") else key.split(".")
 
 
 @app.command("path")

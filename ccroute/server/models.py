@@ -60,8 +60,10 @@ def model_object(ref: str, config: Config) -> dict[str, Any]:
         "lifecycle": "active",
     }
     configured = config.providers.get(provider)
-    if configured is not None and configured.max_tokens is not None:
-        obj["max_tokens"] = configured.max_tokens
+    if configured is not None:
+        cap = configured.for_model(model).max_tokens
+        if cap is not None:
+            obj["max_tokens"] = cap
     return obj
 
 
