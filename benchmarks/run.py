@@ -199,8 +199,9 @@ def run(requests: int, repeats: int) -> dict[str, float]:
                 direct = json.dumps(
                     openai.build_request(
                         req,
-                        upstream_model="bench/model",
-                        limits=openai.ModelLimits(max_tokens=32000),
+                        target=openai.Target(
+                            provider="bench", model="bench/model", max_tokens=32000
+                        ),
                         stream=False,
                     )
                 ).encode()
