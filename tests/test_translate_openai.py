@@ -366,20 +366,57 @@ def test_content_filter_maps_to_refusal() -> None:
     assert events[-2]["delta"]["stop_reason"] == "refusal"
 
 
-def test_length_with_a_tool_call_is_max_tokens_not_tool_use() -> None:
-    events = run(
-        [
-            delta(
+def tool_call_then_length(arguments: str) -> list[dict[str, Any]]:
+    call = {"index": 0, "id": "c", "function": {"name": "T", "arguments": arguments}}
+    return [delta({"tool_calls": [call]}, "length")]
+
+
+def test_length_cutting_a_tool_calls_arguments_is_max_tokens_not_tool_use() -> None:
+    # Anthropic reports a tool_use cut by the output limit as max_tokens; Claude Code must not
+    # run a tool with half its input.
+    for arguments in ('{"command": "rm -rf bu', ""):
+        events = run(tool_call_then_length(arguments))
+        assert events[-2]["delta"]["stop_reason"] == "max_tokens", arguments
+        message = openai.parse_response(
+            completion(
                 {
+                    "role": "assistant",
+                    "content": None,
                     "tool_calls": [
-                        {"index": 0, "id": "c", "function": {"name": "T", "arguments": "{}"}}
-                    ]
+                        {
+                            "id": "c",
+                            "type": "function",
+                            "function": {"name": "T", "arguments": arguments},
+                        }
+                    ],
                 },
                 "length",
-            )
-        ]
+            ),
+            message_id="msg_1",
+            model="m",
+        )
+        assert message["stop_reason"] == "max_tokens", arguments
+
+
+def test_length_after_complete_tool_calls_is_tool_use() -> None:
+    # The limit struck after the call's JSON was whole: the call is runnable (issue 3 §3).
+    events = run(tool_call_then_length('{"command": "ls"}'))
+    assert events[-2]["delta"]["stop_reason"] == "tool_use"
+    message = openai.parse_response(
+        completion(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "c", "type": "function", "function": {"name": "T", "arguments": "{}"}}
+                ],
+            },
+            "length",
+        ),
+        message_id="msg_1",
+        model="m",
     )
-    assert events[-2]["delta"]["stop_reason"] == "max_tokens"
+    assert message["stop_reason"] == "tool_use"
 
 
 # --- parse_response ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ccroute.errors import UpstreamError
 from ccroute.translate import reasoning as r
 from ccroute.translate.messages import Message, ResponseBlock, StopReason, Usage
 from ccroute.translate.openai_errors import parse_error
+from ccroute.translate.partialjson import closing_suffix
 from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
 
@@ -29,14 +30,18 @@ _TOOL_ID = re.compile(r"[a-zA-Z0-9_-]+")
 _decoder = json.JSONDecoder()
 
 
-def stop_reason_for(finish_reason: object, *, has_tool_use: bool) -> StopReason:
+def stop_reason_for(
+    finish_reason: object, *, has_tool_use: bool, tool_input_complete: bool = True
+) -> StopReason:
     """Anthropic stop_reason for an OpenAI finish_reason (protocol.md §3.3, §7 item 13).
 
-    `length` → `max_tokens` (even with tool calls: their input may be cut); otherwise any
-    emitted tool call → `tool_use` (fixes `stop` with calls); `content_filter` → `refusal`;
+    Any emitted tool call → `tool_use` (fixes `stop` with calls), except under `length` when a
+    call's arguments were cut off (`tool_input_complete` False): then `max_tokens`, as
+    Anthropic reports a tool_use cut by the output limit, so Claude Code does not run a tool
+    with half its input. Otherwise `length` → `max_tokens`; `content_filter` → `refusal`;
     `stop`, `tool_calls` without calls, None and unknown values → `end_turn`.
     """
-    if finish_reason == "length":
+    if finish_reason == "length" and not (has_tool_use and tool_input_complete):
         return "max_tokens"
     if has_tool_use:
         return "tool_use"
@@ -104,12 +109,25 @@ def tool_use_id(upstream_id: str | None, *, message_id: str, index: int, used: s
     return candidate
 
 
+def arguments_complete(arguments: object) -> bool:
+    """True when tool-call arguments are one whole JSON object (a dict sent as-is counts)."""
+    if isinstance(arguments, dict):
+        return True
+    if not isinstance(arguments, str) or not arguments.strip():
+        return False
+    try:
+        return isinstance(json.loads(arguments), dict)
+    except ValueError:
+        return False
+
+
 def parse_arguments(arguments: object) -> dict[str, Any]:
     """tool_use `input` from a tool call's `arguments` (a JSON string per OpenAI, §3.3).
 
     Empty or missing → `{}`. An object sent as-is (some servers) is kept. Invalid JSON: the
     first complete JSON value is used when it is an object (repairs a call whose JSON was
-    repeated or followed by junk, §7 item 11); anything else becomes `{"_raw": <arguments>}`
+    repeated or followed by junk, §7 item 11); an object cut off part-way is closed with
+    `partialjson.closing_suffix` (as the stream does); anything else becomes `{"_raw": <arguments>}`
     so the model sees what it sent when Claude Code reports the bad input.
     """
     if isinstance(arguments, dict):
@@ -122,7 +140,10 @@ def parse_arguments(arguments: object) -> dict[str, Any]:
         try:
             value, _ = _decoder.raw_decode(arguments.strip())
         except ValueError:
-            return {"_raw": arguments}
+            suffix = closing_suffix(arguments)
+            if not suffix:
+                return {"_raw": arguments}
+            value = json.loads(arguments.strip() + suffix)
     return value if isinstance(value, dict) else {"_raw": arguments}
 
 
@@ -175,6 +196,7 @@ def parse_response(
         content.append({"type": "text", "text": text})
     used: set[str] = set()
     arguments_chars = 0
+    complete = True
     for call in message.get("tool_calls") or ():
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict) or not function.get("name"):
@@ -182,11 +204,14 @@ def parse_response(
         upstream_id = call.get("id") if isinstance(call.get("id"), str) else None
         block_id = tool_use_id(upstream_id, message_id=message_id, index=len(content), used=used)
         arguments = parse_arguments(function.get("arguments"))
+        complete = complete and arguments_complete(function.get("arguments"))
         arguments_chars += len(str(function.get("arguments") or ""))
         name = names.claude(function["name"])
         content.append({"type": "tool_use", "id": block_id, "name": name, "input": arguments})
     has_tool_use = any(block["type"] == "tool_use" for block in content)
-    stop_reason = stop_reason_for(choice.get("finish_reason"), has_tool_use=has_tool_use)
+    stop_reason = stop_reason_for(
+        choice.get("finish_reason"), has_tool_use=has_tool_use, tool_input_complete=complete
+    )
     stop_sequence = matched_stop_sequence(choice) if stop_reason == "end_turn" else None
     if stop_sequence is not None:
         stop_reason = "stop_sequence"

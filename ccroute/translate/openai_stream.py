@@ -19,12 +19,14 @@ from ccroute.translate import reasoning as r
 from ccroute.translate.messages import MessageDeltaUsage, StreamEvent, Usage
 from ccroute.translate.openai_errors import stream_error
 from ccroute.translate.openai_response import (
+    arguments_complete,
     estimate_output_tokens,
     matched_stop_sequence,
     stop_reason_for,
     tool_use_id,
     usage_from,
 )
+from ccroute.translate.partialjson import closing_suffix
 from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
 
@@ -87,7 +89,9 @@ class StreamTranslator:
       Calls are keyed by `index`, or by position in the chunk when `index` is missing; a new
       non-null `id` under a known key starts a new call (servers that send every call with
       index 0). A fragment repeating the whole arguments after they already form complete JSON
-      is dropped (§7 item 11). Calls that never send arguments get no delta (input `{}`).
+      is dropped (§7 item 11). Calls that never send arguments get no delta (input `{}`);
+      arguments cut off mid-object get one closing `input_json_delta` before the block stops
+      (`partialjson.closing_suffix`), so the input Claude Code assembles is always JSON.
     - `finish_reason` and `usage` are recorded; `message_delta` waits for `finish` because
       usage arrives in a later `choices: []` chunk (§3.2).
     - `finish`: closes the open block, emits `message_delta` (stop_reason via
@@ -156,7 +160,15 @@ class StreamTranslator:
         if self._phase is _Phase.DONE:
             return []
         events = self._start() + self._close_open()
-        stop_reason = stop_reason_for(self._finish_reason, has_tool_use=self._tool_blocks > 0)
+        stop_reason = stop_reason_for(
+            self._finish_reason,
+            has_tool_use=self._tool_blocks > 0,
+            tool_input_complete=all(
+                arguments_complete(call.arguments)
+                for call in self._calls.values()
+                if call.block_index is not None
+            ),
+        )
         stop_sequence = self._stop_sequence if stop_reason == "end_turn" else None
         if stop_sequence is not None:
             stop_reason = "stop_sequence"
@@ -350,8 +362,20 @@ class StreamTranslator:
             return self._end_reasoning(self._reasoning)
         if self._open is None:
             return []
-        index, self._open = self._open.index, None
-        return [m.content_block_stop(index)]
+        opened, self._open = self._open, None
+        events = self._seal_tool_input(opened.index) if opened.kind == "tool_use" else []
+        return [*events, m.content_block_stop(opened.index)]
+
+    def _seal_tool_input(self, index: int) -> list[StreamEvent]:
+        """A last `input_json_delta` that makes cut-off arguments a whole JSON object (§3.2)."""
+        call = next((c for c in self._calls.values() if c.block_index == index), None)
+        if call is None or not call.arguments or _is_json(call.arguments):
+            return []
+        suffix = closing_suffix(call.arguments)
+        if not suffix:
+            return []  # not the start of a JSON object: nothing appended can mend it
+        delta: m.InputJSONDelta = {"type": "input_json_delta", "partial_json": suffix}
+        return [m.content_block_delta(index, delta)]
 
     def _fail(self, error: object) -> list[StreamEvent]:
         error_type, message = stream_error(error)
