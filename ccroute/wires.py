@@ -1,24 +1,27 @@
 """The registry of upstream wires: how each one is addressed and authenticated.
 
-Owns: the mapping from a provider's `wire` name to its translator module (the pure
-`build_request` / `parse_response` / `StreamTranslator` / `parse_error` contract of
-design.md §3) plus the two facts the server needs that are not translation: the endpoint URL
-and the auth headers. The server looks a wire up here and never branches on its name.
+Owns: the mapping from a provider's `wire` name to its translator module (the pure contract of
+design.md §3: `build_request`, `tool_names_for`, `forward_headers`, `parse_response`,
+`StreamTranslator`, `parse_error`) plus the facts the server needs that are not translation:
+the endpoint URL, the header the key travels in, and whether the upstream's SSE is relayed as
+it is (`passthrough`). `target_for` turns a provider's config into the translators' `Target`.
+The server looks a wire up here and never branches on its name.
 
-Must not import: aiohttp, typer, rich, keyring. No I/O.
+Must not import: aiohttp, typer, rich, keyring. No I/O. Translator modules are imported on
+first use, so commands that never translate do not pay for them.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ccroute.config import ProviderConfig
 from ccroute.errors import ConfigError
-from ccroute.translate import openai
 from ccroute.translate.target import ReasoningStyle, Target
 
 OPENROUTER_HOST = "openrouter.ai"
@@ -32,20 +35,37 @@ class Wire:
     """One upstream wire format.
 
     Attributes:
-        name: the `wire` value in config (`openai`).
-        translator: the module implementing the translator contract.
+        name: the `wire` value in config ("openai", "anthropic", "gemini", "openai-responses").
+        module: the dotted name of the module implementing the translator contract.
         url: `(base_url, upstream_model, stream) -> str`, the endpoint to POST to.
-        auth_headers: `(key or None) -> headers`; no headers for a keyless local server.
+        auth: the header the key goes in when the provider's `auth` is "auto": "bearer",
+            "x-api-key" or "x-goog-api-key".
+        passthrough: the upstream already speaks Anthropic SSE, so a stream is relayed byte
+            for byte (pings only between its events) instead of through a `StreamTranslator`.
     """
 
     name: str
-    translator: ModuleType
+    module: str
     url: Callable[[str, str, bool], str]
-    auth_headers: Callable[[str | None], dict[str, str]]
+    auth: str
+    passthrough: bool = False
 
+    @property
+    def translator(self) -> ModuleType:
+        """The translator module (imported once, on first use)."""
+        return importlib.import_module(self.module)
 
-def _bearer(key: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"} if key else {}
+    def auth_headers(self, provider: ProviderConfig, key: str | None) -> dict[str, str]:
+        """The header carrying `key` for `provider` (none for a keyless local server)."""
+        if not key:
+            return {}
+        match provider.auth if provider.auth != "auto" else self.auth:
+            case "x-api-key":
+                return {"x-api-key": key}
+            case "x-goog-api-key":
+                return {"x-goog-api-key": key}
+            case _:
+                return {"Authorization": f"Bearer {key}"}
 
 
 def _openai_url(base_url: str, model: str, stream: bool) -> str:
@@ -53,9 +73,38 @@ def _openai_url(base_url: str, model: str, stream: bool) -> str:
     return f"{base_url}/chat/completions"
 
 
-WIRES: Mapping[str, Wire] = {
-    "openai": Wire("openai", openai, _openai_url, _bearer),
-}
+def _responses_url(base_url: str, model: str, stream: bool) -> str:
+    # OpenAI Responses: POST {base}/responses, streaming chosen by the body's `stream`.
+    return f"{base_url}/responses"
+
+
+def _anthropic_url(base_url: str, model: str, stream: bool) -> str:
+    # Anthropic Messages: the base is what ANTHROPIC_BASE_URL would be (no /v1), e.g.
+    # https://api.deepseek.com/anthropic; a base that already ends in /v1 is accepted too.
+    base = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
+    return f"{base}/v1/messages"
+
+
+def _gemini_url(base_url: str, model: str, stream: bool) -> str:
+    # Gemini: POST {base}/models/{model}:generateContent, or :streamGenerateContent?alt=sse
+    # (protocol.md §5.1). A "models/" prefix on the configured name is tolerated.
+    name = quote(model.removeprefix("models/"), safe="-._~")
+    method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+    return f"{base_url}/models/{name}:{method}"
+
+
+WIRES: Mapping[str, Wire] = MappingProxyType(
+    {
+        "openai": Wire("openai", "ccroute.translate.openai", _openai_url, "bearer"),
+        "anthropic": Wire(
+            "anthropic", "ccroute.translate.anthropic", _anthropic_url, "x-api-key", True
+        ),
+        "gemini": Wire("gemini", "ccroute.translate.gemini", _gemini_url, "x-goog-api-key"),
+        "openai-responses": Wire(
+            "openai-responses", "ccroute.translate.responses", _responses_url, "bearer"
+        ),
+    }
+)
 
 
 def wire_for(name: str) -> Wire:
@@ -115,4 +164,5 @@ def target_for(provider: ProviderConfig, model: str) -> Target:
         cache_control=keep_cache,
         send_user=provider.send_user,
         extra_body=MappingProxyType(extra),
+        strip_betas=provider.betas == "strip",
     )

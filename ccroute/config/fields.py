@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ccroute.config.model import (
+    AUTH_MODES,
+    BETA_MODES,
     CACHE_CONTROL_MODES,
     KNOWN_WIRES,
     MODEL_OVERRIDE_FIELDS,
@@ -174,6 +176,8 @@ _PROVIDER: Mapping[str, _Field] = {
         "openai/gpt-4o,google/gemini-2.5-pro",
         _names,
     ),
+    "auth": _Field(str, f"one of {', '.join(AUTH_MODES)}", "bearer", _choice(AUTH_MODES)),
+    "betas": _Field(str, f"one of {', '.join(BETA_MODES)}", "strip", _choice(BETA_MODES)),
 }
 _PROVIDER_TABLES = ("headers", "provider_routing", "models")  # provider keys that are tables
 # A `[providers.<p>.models."<model>"]` table: the provider fields a model may override.

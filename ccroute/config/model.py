@@ -18,8 +18,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-KNOWN_WIRES: tuple[str, ...] = ("openai",)
-"""Values `providers.<name>.wire` may take; add a wire here when its translator lands."""
+KNOWN_WIRES: tuple[str, ...] = ("openai", "anthropic", "gemini", "openai-responses")
+"""Values `providers.<name>.wire` may take (each has an entry in `ccroute.wires.WIRES`)."""
+
+AUTH_MODES: tuple[str, ...] = ("auto", "bearer", "x-api-key", "x-goog-api-key")
+"""Values of `providers.<name>.auth`: the header the key travels in ("auto": the wire's own)."""
+
+BETA_MODES: tuple[str, ...] = ("keep", "strip")
+"""Values of `providers.<name>.betas` (anthropic wire): forward Claude Code's `anthropic-beta`
+header and its paired body fields, or strip both (protocol.md §6.2, §6.5)."""
 
 REASONING_MODES: tuple[str, ...] = ("auto", "openrouter", "effort", "none")
 """Values of `providers.<name>.reasoning`: how reasoning controls are sent upstream."""
@@ -105,6 +112,12 @@ class ProviderConfig:
             order after the routed one); () = not sent.
         models: per-model overrides, keyed by upstream model name (read-only); see
             `for_model`.
+        auth: the header the key is sent in, one of `AUTH_MODES`; "auto" = the wire's usual
+            one (openai/openai-responses: `Authorization: Bearer`, anthropic: `x-api-key`,
+            gemini: `x-goog-api-key`).
+        betas: for the anthropic wire, one of `BETA_MODES`: "keep" forwards `anthropic-beta`
+            and the beta-paired body fields; "strip" removes both halves together (stripping
+            only one is a hard 400 upstream, protocol.md §6.2).
     """
 
     name: str
@@ -120,6 +133,8 @@ class ProviderConfig:
     provider_routing: Mapping[str, Any] | None = None
     fallback_models: tuple[str, ...] = ()
     models: Mapping[str, ModelOverrides] = field(default_factory=lambda: MappingProxyType({}))
+    auth: str = "auto"
+    betas: str = "keep"
 
     def for_model(self, model: str) -> ProviderConfig:
         """This provider as it applies to upstream model `model`: its overrides on top.

@@ -64,7 +64,8 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     upstream_body = wire.translator.build_request(req, target=target, stream=stream)
     headers = {
         **route.provider.headers,
-        **wire.auth_headers(key),
+        **wire.translator.forward_headers(request.headers, target=target),
+        **wire.auth_headers(route.provider, key),
         "Content-Type": _JSON,
         "Accept": "text/event-stream" if stream else _JSON,
     }
@@ -122,9 +123,13 @@ async def _relay_json(upstream: aiohttp.ClientResponse, exchange: Exchange) -> w
         raise UpstreamError(
             502, "api_error", "The provider returned a body that is not JSON."
         ) from None
+    headers = {"request-id": exchange.message_id}
+    if exchange.wire.passthrough and isinstance(body, dict) and body.get("type") == "message":
+        # Already an Anthropic Message: returned as the provider sent it (no re-encoding).
+        return web.Response(body=raw, content_type=_JSON, headers=headers)
     message = exchange.parse_response(body)
     return web.Response(
         body=json.dumps(message, separators=(",", ":")).encode(),
         content_type=_JSON,
-        headers={"request-id": exchange.message_id},
+        headers=headers,
     )

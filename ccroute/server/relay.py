@@ -112,7 +112,10 @@ async def relay_stream(
             if writer is None:
                 writer = await _open(request, exchange)
                 pinger = asyncio.create_task(writer.ping_while_idle(PING_INTERVAL))
-            await _relay(upstream, exchange, writer)
+            if exchange.wire.passthrough:
+                await _pipe(upstream, exchange, writer)
+            else:
+                await _relay(upstream, exchange, writer)
             return writer.response
     finally:
         if not pending.done():
@@ -173,6 +176,39 @@ async def _relay(upstream: aiohttp.ClientResponse, exchange: Exchange, writer: _
         exchange.outcome = "200 then internal error"
         log.exception("%s stream translation failed", exchange.message_id)
         await writer.write_error("api_error", "Internal error in ccroute; see the daemon log.")
+
+
+async def _pipe(upstream: aiohttp.ClientResponse, exchange: Exchange, writer: _SSEWriter) -> None:
+    """Relay an upstream that already speaks Anthropic SSE, byte for byte (no re-encoding).
+
+    Bytes are forwarded up to the last complete event in hand, so every write ends on an event
+    boundary: pings and a final `error` event never land inside an upstream event.
+    """
+    pending = b""
+    try:
+        async for data in upstream.content.iter_any():
+            pending += data
+            cut = _last_boundary(pending)
+            if cut:
+                await writer.write(pending[:cut])
+                pending = pending[cut:]
+        if pending.strip():
+            await writer.write(pending + b"\n\n")  # the upstream's last event lacked its blank line
+    except _ClientGone:
+        exchange.outcome = "200 client disconnected"
+        log.info("%s client disconnected; upstream request dropped", exchange.message_id)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        exchange.outcome = f"200 then upstream broke ({type(exc).__name__})"
+        log.warning("%s upstream stream failed: %s", exchange.message_id, type(exc).__name__)
+        await writer.write_error("overloaded_error", _broke_off_message(exc))
+
+
+_BOUNDARIES = (b"\r\n\r\n", b"\n\n", b"\r\r")
+
+
+def _last_boundary(data: bytes) -> int:
+    """The offset just after the last blank line (an SSE event's end) in `data`; 0 if none."""
+    return max((i + len(b) for b in _BOUNDARIES if (i := data.rfind(b)) >= 0), default=0)
 
 
 def _broke_off_message(exc: BaseException) -> str:

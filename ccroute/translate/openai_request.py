@@ -1,7 +1,7 @@
 """Anthropic Messages request → OpenAI Chat Completions request body.
 
-Owns: `build_request` and `tool_names_for` (protocol.md §3.1 mapping table, §4.3-4.6, §4.12,
-§6.4, §7 items 1-9, 14, 16, 17, 21). Exported through `ccroute.translate.openai`.
+Owns: `build_request`, `tool_names_for` and `forward_headers` (protocol.md §3.1 mapping table,
+§4.3-4.6, §4.12, §6.4, §7 items 1-9, 14, 16, 17, 21). Exported through `ccroute.translate.openai`.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
 """
@@ -36,6 +36,12 @@ def tool_names_for(req: MessagesRequest) -> ToolNames:
         if tool.get("type") in (None, "custom") and isinstance(tool.get("name"), str):
             names.upstream(tool["name"])
     return names
+
+
+def forward_headers(client_headers: Mapping[str, str], *, target: Target) -> dict[str, str]:
+    """Headers of Claude Code's request to pass upstream: none. `anthropic-version` and
+    `anthropic-beta` mean nothing to an OpenAI-compatible server (protocol.md §2.8)."""
+    return {}
 
 
 def build_request(req: MessagesRequest, *, target: Target, stream: bool) -> dict[str, Any]:

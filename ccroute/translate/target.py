@@ -38,6 +38,8 @@ class Target:
         send_user: send a hash of `metadata.user_id` as `user` (§3.1, §7 item 16).
         extra_body: top-level fields merged into every request body (OpenRouter `provider`,
             `models`, §4.5-4.6); they never override fields the translation sets.
+        strip_betas: (anthropic wire) drop Claude Code's `anthropic-beta` header together with
+            the beta-paired body fields, for providers that reject them (§6.2, §6.5).
     """
 
     provider: str
@@ -48,6 +50,7 @@ class Target:
     cache_control: bool = False
     send_user: bool = True
     extra_body: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    strip_betas: bool = False
 
     @property
     def scope(self) -> str:
