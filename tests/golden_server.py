@@ -7,9 +7,11 @@ For tests that act as a real Anthropic client (tests/test_sdk_client.py):
     app = create_app(golden_config(case, base_url(upstream_server)), token=TOKEN,
                      key_lookup=lambda provider: UPSTREAM_KEY)
 
-`ReplayUpstream` plays the provider: `POST /chat/completions` answers a `"stream": true` body
-with the case's `upstream.sse` bytes verbatim (in a few writes, so the proxy sees several
-reads) and any other body with `response.in.json`, and records every body it received.
+`ReplayUpstream` plays the provider of the case's wire: any `POST` (the wire's own endpoint:
+`/chat/completions`, `/responses`, `/v1/messages`, `/models/M:generateContent`) answers a
+streaming request (`"stream": true`, or Gemini's `:streamGenerateContent`) with the case's
+`upstream.sse` bytes verbatim (in a few writes, so the proxy sees several reads) and any other
+with `response.in.json`, and records every body and path it received.
 `golden_config` builds the `Config` the golden case describes (case.json), routed to it.
 
 Only the server's public surface is used (`create_app`, `Config`), never the translator API.
@@ -59,7 +61,7 @@ def base_url(server: TestServer) -> str:
 def golden_config(case: str, upstream_base_url: str) -> Config:
     """The configuration a golden case describes, pointed at `upstream_base_url`.
 
-    Its only provider is the golden module's `case_provider(case)` (named "golden", `openai`
+    Its only provider is the golden module's `case_provider(case)` (named "golden", the case's
     wire, `max_tokens` from case.json's `max_tokens_limit`, further fields from case.json's
     `"provider"` object) with `base_url` replaced; `router.default` sends every Claude model
     name to `golden/<upstream_model>`.
@@ -74,11 +76,12 @@ def golden_config(case: str, upstream_base_url: str) -> Config:
 
 
 class ReplayUpstream:
-    """A fake OpenAI-compatible provider that replays one golden case's recorded answers.
+    """A fake provider that replays one golden case's recorded answers.
 
     Attributes:
-        case: the golden case directory name.
-        bodies: every JSON body received on `POST /chat/completions`, in order.
+        case: the golden case ("<wire>/<name>").
+        bodies: every JSON body received, in order.
+        paths: the path (and query) of every request received, in order.
 
     `stream` / `response` replace the case's `upstream.sse` / `response.in.json` bytes, for a
     test that needs an answer no golden case has.
@@ -89,20 +92,27 @@ class ReplayUpstream:
     ) -> None:
         self.case = case
         self.bodies: list[dict[str, Any]] = []
+        self.paths: list[str] = []
         self._stream_bytes = stream
         self._response_bytes = response
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_post("/chat/completions", self._chat_completions)
+        app.router.add_post("/{endpoint:.*}", self._answer)
         return app
 
-    async def _chat_completions(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {UPSTREAM_KEY}":
-            return _error(401, "the replay upstream expects Authorization: Bearer sk-test")
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        credentials = (
+            request.headers.get("Authorization"),
+            request.headers.get("x-api-key"),
+            request.headers.get("x-goog-api-key"),
+        )
+        if not {f"Bearer {UPSTREAM_KEY}", UPSTREAM_KEY} & set(credentials):
+            return _error(401, "the replay upstream expects the key sk-test")
         body = await request.json()
         self.bodies.append(body)
-        if body.get("stream") is True:
+        self.paths.append(request.path_qs)
+        if body.get("stream") is True or ":streamGenerateContent" in request.path:
             return await self._stream(request)
         answer = self._response_bytes
         if answer is None:

@@ -357,7 +357,7 @@ async def test_tool_use_ids_minted_without_an_upstream_id_are_normalised_by_posi
     aiohttp_server: ServerFactory,
 ) -> None:
     upstream = ReplayUpstream(
-        "plain_text",
+        "openai/plain_text",
         stream=_NO_ID_STREAM.encode(),
         response=json.dumps(_NO_ID_RESPONSE).encode(),
     )

@@ -1,15 +1,19 @@
-"""Golden cases for the `openai` wire: tests/golden/openai/<case>/.
+"""Golden cases for every wire: tests/golden/<wire>/<case>/, a case named "<wire>/<case>".
+
+The wire is the directory under tests/golden (a name in `ccroute.wires.WIRES`); its translator
+module is the one the server uses. For a passthrough wire (the upstream already speaks
+Anthropic SSE) the stream is relayed as it is, so `expected.sse` equals `upstream.sse`.
 
 Each case directory holds:
 - `request.in.json`: the Anthropic request (or `{"$fixture": "claude_code/<name>.json"}`, the
   body of a captured Claude Code request under tests/fixtures/);
-- `request.out.json`: the upstream chat.completions body we must send;
+- `request.out.json`: the upstream body we must send;
 - `upstream.sse` + `expected.sse` (optional): a wire-accurate upstream stream and the Anthropic
   SSE bytes we must emit for it;
 - `response.in.json` + `response.out.json` (optional): the same for `stream: false`;
 - `case.json` (optional): `{"upstream_model": str, "max_tokens_limit": int, "provider": {...}}`
   where `provider` holds `ProviderConfig` fields (reasoning, cache_control, provider_routing,
-  ...) for the provider named "golden"; the `Target` comes from the server's own
+  ...) for the provider named "golden" on the case's wire; the `Target` comes from the server's own
   `wires.target_for`, so cases test what the daemon sends.
 
 `UPDATE_GOLDEN=1 pytest tests/test_translate_golden.py` rewrites the `*.out.json` and
@@ -30,17 +34,24 @@ import pytest
 
 from ccroute.config import ProviderConfig
 from ccroute.errors import UpstreamError
-from ccroute.translate import messages, openai, sse, tokens
-from ccroute.wires import target_for
+from ccroute.translate import messages, sse, tokens
+from ccroute.translate.target import Target
+from ccroute.wires import Wire, target_for, wire_for
 from tests.streamcheck import assert_well_formed, parse_sse
 
 TESTS = Path(__file__).parent
-GOLDEN = TESTS / "golden" / "openai"
+GOLDEN = TESTS / "golden"
 FIXTURES = TESTS / "fixtures"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 MESSAGE_ID = "msg_01GoldenCase0000000000"
 
-CASES = sorted(path.name for path in GOLDEN.iterdir() if path.is_dir())
+CASES = sorted(
+    f"{wire.name}/{case.name}"
+    for wire in GOLDEN.iterdir()
+    if wire.is_dir()
+    for case in wire.iterdir()
+    if case.is_dir()
+)
 STREAM_CASES = [name for name in CASES if (GOLDEN / name / "upstream.sse").exists()]
 RESPONSE_CASES = [name for name in CASES if (GOLDEN / name / "response.in.json").exists()]
 
@@ -58,6 +69,11 @@ def case_options(case: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def wire_of(case: str) -> Wire:
+    """The wire a case belongs to (its directory under tests/golden)."""
+    return wire_for(case.split("/", 1)[0])
+
+
 def case_provider(case: str) -> ProviderConfig:
     """The provider a case's request goes to (also used by the SDK test's real server)."""
     options = case_options(case)
@@ -68,25 +84,26 @@ def case_provider(case: str) -> ProviderConfig:
         fields["fallback_models"] = tuple(fields["fallback_models"])
     return ProviderConfig(
         name="golden",
-        wire="openai",
+        wire=wire_of(case).name,
         base_url=fields.pop("base_url", "http://golden.invalid/v1"),
         max_tokens=options.get("max_tokens_limit"),
         **fields,
     )
 
 
-def case_target(case: str) -> openai.Target:
+def case_target(case: str) -> Target:
     return target_for(case_provider(case), case_options(case).get("upstream_model", "vendor/model"))
 
 
-def new_translator(case: str) -> openai.StreamTranslator:
+def new_translator(case: str) -> Any:
     req = messages.validate_request(load_request(case))
-    return openai.StreamTranslator(
+    translator = wire_of(case).translator
+    return translator.StreamTranslator(
         message_id=MESSAGE_ID,
         model=req["model"],
         input_tokens_estimate=tokens.estimate_input_tokens(req),
         target=case_target(case),
-        tool_names=openai.tool_names_for(req),
+        tool_names=translator.tool_names_for(req),
     )
 
 
@@ -96,14 +113,15 @@ def parse_case_response(case: str) -> dict[str, Any]:
     message}}`."""
     req = messages.validate_request(load_request(case))
     body = json.loads((GOLDEN / case / "response.in.json").read_text())
+    translator = wire_of(case).translator
     try:
         return dict(
-            openai.parse_response(
+            translator.parse_response(
                 body,
                 message_id=MESSAGE_ID,
                 model=req["model"],
                 target=case_target(case),
-                tool_names=openai.tool_names_for(req),
+                tool_names=translator.tool_names_for(req),
                 input_tokens_estimate=tokens.estimate_input_tokens(req),
             )
         )
@@ -112,7 +130,10 @@ def parse_case_response(case: str) -> dict[str, Any]:
 
 
 def translate_stream(case: str, pieces: Iterable[bytes]) -> bytes:
-    """Run upstream bytes, cut into `pieces`, through decoder + translator + encoder."""
+    """Run upstream bytes, cut into `pieces`, through decoder + translator + encoder (or, for a
+    passthrough wire, through unchanged, as the server relays them)."""
+    if wire_of(case).passthrough:
+        return b"".join(pieces)
     decoder = sse.SSEDecoder()
     translator = new_translator(case)
     out = bytearray()
@@ -169,7 +190,8 @@ def as_json(value: Any) -> str:
 @pytest.mark.parametrize("case", CASES)
 def test_request_translates_to_the_golden_upstream_body(case: str) -> None:
     req = messages.validate_request(load_request(case))
-    body = openai.build_request(req, target=case_target(case), stream=bool(req.get("stream")))
+    translator = wire_of(case).translator
+    body = translator.build_request(req, target=case_target(case), stream=bool(req.get("stream")))
     check_golden(GOLDEN / case / "request.out.json", as_json(body))
 
 
