@@ -42,6 +42,8 @@ class Wire:
             "x-api-key" or "x-goog-api-key".
         passthrough: the upstream already speaks Anthropic SSE, so a stream is relayed byte
             for byte (pings only between its events) instead of through a `StreamTranslator`.
+        models_url: `base_url -> str`, the provider's model-list endpoint (GET), used by the
+            model catalogue and the `ccroute providers` reachability check.
     """
 
     name: str
@@ -49,6 +51,7 @@ class Wire:
     url: Callable[[str, str, bool], str]
     auth: str
     passthrough: bool = False
+    models_url: Callable[[str], str] = lambda base_url: f"{base_url}/models"
 
     @property
     def translator(self) -> ModuleType:
@@ -97,7 +100,14 @@ WIRES: Mapping[str, Wire] = MappingProxyType(
     {
         "openai": Wire("openai", "ccroute.translate.openai", _openai_url, "bearer"),
         "anthropic": Wire(
-            "anthropic", "ccroute.translate.anthropic", _anthropic_url, "x-api-key", True
+            "anthropic",
+            "ccroute.translate.anthropic",
+            _anthropic_url,
+            "x-api-key",
+            passthrough=True,
+            models_url=lambda base_url: _anthropic_url(base_url, "", False).replace(
+                "/v1/messages", "/v1/models"
+            ),
         ),
         "gemini": Wire("gemini", "ccroute.translate.gemini", _gemini_url, "x-goog-api-key"),
         "openai-responses": Wire(
