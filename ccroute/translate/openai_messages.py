@@ -5,7 +5,8 @@ block (protocol.md §6.4), user parts (text, images, PDFs as `file` parts), tool
 `tool` messages placed right after their assistant turn (§3.1, §7 item 2), assistant text,
 `tool_calls` and the reasoning sent back from ccroute's own thinking signatures (§4.4, §7 item
 7), and `cache_control` markers where the target keeps them (§1.7, §4.12). Used by
-`openai_request.build_request`, whose docstring states the rules.
+`openai_request.build_request`, whose docstring states the rules; reading text, image URLs and
+files out of content blocks is shared with other wires in `content`.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
 """
@@ -18,12 +19,18 @@ from typing import Any
 
 from ccroute.errors import TranslationError
 from ccroute.translate import reasoning as r
+from ccroute.translate.content import (
+    JOIN,
+    block_text,
+    document_file,
+    document_text,
+    image_url,
+    is_file,
+    system_text,
+)
 from ccroute.translate.messages import MessagesRequest
 from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
-
-ATTRIBUTION_PREFIX = "x-anthropic-billing-header:"
-"""Claude Code's per-conversation attribution system block; dropped (protocol.md §6.4)."""
 
 EMPTY_TOOL_RESULT = "(no content)"
 """Sent for a tool_result without text: some upstreams turn "" into an empty block (§7 item 1)."""
@@ -31,9 +38,6 @@ EMPTY_TOOL_RESULT = "(no content)"
 MEDIA_FOLLOWS = "(image or file content follows in the next user message)"
 """Sent for a tool_result holding only images/files: tool messages carry text only (§3.1)."""
 
-DEFAULT_PDF_NAME = "document.pdf"
-
-_JOIN = "\n\n"
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 Part = dict[str, Any]
@@ -66,7 +70,7 @@ def messages_for(req: MessagesRequest, target: Target, names: ToolNames) -> list
             role, content = message["role"], message["content"]
             match role:
                 case "system":
-                    text = _system_text(content, f"{path}.content")
+                    text = system_text(content, f"{path}.content")
                     if text:
                         out.append({"role": "system", "content": text})
                 case "user":
@@ -108,35 +112,11 @@ def _system_content(system: object, path: str, keep_cache: bool) -> str | list[P
     ):
         parts: list[Part] = []
         for j, block in enumerate(system):
-            text = _system_text([block], f"{path}.{j}")
+            text = system_text([block], f"{path}.{j}")
             if text:
                 parts.append(_with_cache({"type": "text", "text": text}, block, keep_cache))
         return parts
-    return _system_text(system, path)
-
-
-def _system_text(system: object, path: str) -> str:
-    """System content (string or text blocks, incl. `mid_conv_system`) as one string."""
-    if system is None:
-        return ""
-    if isinstance(system, str):
-        return system if system.strip() else ""
-    if not isinstance(system, list):
-        raise TranslationError(f"{path}: must be a string or an array of text blocks")
-    texts: list[str] = []
-    for j, block in enumerate(system):
-        kind = block.get("type")
-        if kind == "text":
-            text = block["text"]
-            if text.strip() and not text.startswith(ATTRIBUTION_PREFIX):
-                texts.append(text)
-        elif kind == "mid_conv_system":
-            inner = _system_text(block.get("content"), f"{path}.{j}.content")
-            if inner:
-                texts.append(inner)
-        else:
-            raise TranslationError(f"{path}.{j}.type: {kind!r} is not allowed in system content")
-    return _JOIN.join(texts)
+    return system_text(system, path)
 
 
 def _with_cache(part: Part, block: Mapping[str, Any], keep_cache: bool) -> Part:
@@ -172,7 +152,7 @@ def _append_user(out: list[dict[str, Any]], content: Any, path: str, ctx: _Conte
                 if document is not None:
                     parts.append(_with_cache(document, block, ctx.keep_cache))
             case "text" | "search_result":
-                text = _block_text(block)
+                text = block_text(block)
                 if text.strip():
                     parts.append(_with_cache({"type": "text", "text": text}, block, ctx.keep_cache))
             case "container_upload":
@@ -184,7 +164,7 @@ def _append_user(out: list[dict[str, Any]], content: Any, path: str, ctx: _Conte
     if not parts:
         return
     if all(part["type"] == "text" and "cache_control" not in part for part in parts):
-        out.append({"role": "user", "content": _JOIN.join(part["text"] for part in parts)})
+        out.append({"role": "user", "content": JOIN.join(part["text"] for part in parts)})
     else:
         out.append({"role": "user", "content": parts})
 
@@ -220,16 +200,16 @@ def _tool_message(
             kind = inner["type"]
             if kind == "image":
                 media.append(_image_part(inner["source"], f"{path}.content.{j}.source"))
-            elif kind == "document" and _is_file(inner):
+            elif kind == "document" and is_file(inner):
                 document = _document_part(inner, f"{path}.content.{j}")
                 if document is not None:
                     media.append(document)
             else:
-                inner_text = _block_text(inner)
+                inner_text = block_text(inner)
                 if inner_text.strip():
                     texts.append(inner_text)
             marked = marked or isinstance(inner.get("cache_control"), dict)
-        text = _JOIN.join(texts)
+        text = JOIN.join(texts)
     if not text.strip():
         text = MEDIA_FOLLOWS if media else EMPTY_TOOL_RESULT
     if block.get("is_error"):
@@ -242,75 +222,18 @@ def _tool_message(
     return {"role": "tool", "tool_call_id": tool_call_id, "content": text}, media
 
 
-def _block_text(block: Mapping[str, Any]) -> str:
-    """The text a model should read for a text-like block; a marker for what we cannot send."""
-    match block.get("type"):
-        case "text":
-            return str(block["text"])
-        case "search_result":
-            texts = [inner.get("text", "") for inner in block.get("content") or ()]
-            return _JOIN.join([str(block.get("title", "")), *texts]).strip()
-        case "document":
-            return _document_text(block)
-        case "tool_reference":
-            return f"[tool loaded: {block.get('tool_name', '')}]"
-    return ""
-
-
-def _is_file(block: Mapping[str, Any]) -> bool:
-    source = block.get("source")
-    return isinstance(source, dict) and source.get("type") in ("base64", "url")
-
-
-def _document_text(block: Mapping[str, Any]) -> str:
-    """A text document's text (`text` or `content` source), titled; "" for file documents."""
-    source = block.get("source")
-    source = source if isinstance(source, dict) else {}
-    match source.get("type"):
-        case "text":
-            body = str(source.get("data", ""))
-        case "content":
-            inner = source.get("content")
-            if isinstance(inner, str):
-                body = inner
-            else:
-                body = _JOIN.join(_block_text(b) for b in inner or () if isinstance(b, dict))
-        case _:
-            return ""
-    heading = [str(block[k]) for k in ("title", "context") if isinstance(block.get(k), str)]
-    return _JOIN.join([*heading, body]) if body.strip() else ""
-
-
 def _document_part(block: Mapping[str, Any], path: str) -> Part | None:
     """A `document` block as an OpenAI part: PDFs (base64 or URL) → `file` with a data: URL or
     the URL in `file_data` (§3.1, OpenRouter); text documents → a text part; None if empty."""
-    if not _is_file(block):
-        text = _document_text(block)
+    if not is_file(block):
+        text = document_text(block)
         return {"type": "text", "text": text} if text.strip() else None
-    source = block["source"]
-    title = block.get("title")
-    if source["type"] == "base64":
-        media_type = source.get("media_type") or "application/pdf"
-        data = f"data:{media_type};base64,{source['data']}"
-        name = title if isinstance(title, str) and title else DEFAULT_PDF_NAME
-    else:
-        data = source.get("url")
-        if not isinstance(data, str) or not data:
-            raise TranslationError(f"{path}.source.url: required for a url document")
-        tail = data.rsplit("/", 1)[-1].split("?", 1)[0]
-        name = title if isinstance(title, str) and title else (tail or DEFAULT_PDF_NAME)
-    return {"type": "file", "file": {"filename": name, "file_data": data}}
+    document = document_file(block, path)
+    return {"type": "file", "file": {"filename": document.filename, "file_data": document.url}}
 
 
 def _image_part(source: Mapping[str, Any], path: str) -> Part:
-    match source.get("type"):
-        case "base64":
-            url = f"data:{source['media_type']};base64,{source['data']}"
-        case "url":
-            url = source["url"]
-        case other:
-            raise TranslationError(f"{path}.type: unsupported image source type {other!r}")
-    return {"type": "image_url", "image_url": {"url": url}}
+    return {"type": "image_url", "image_url": {"url": image_url(source, path)}}
 
 
 # --- assistant ---------------------------------------------------------------------------------
@@ -343,7 +266,7 @@ def _append_assistant(
                     carried.append((found, str(block.get("thinking") or "")))
     if not texts and not tool_calls:
         return
-    message: dict[str, Any] = {"role": "assistant", "content": _JOIN.join(texts) or None}
+    message: dict[str, Any] = {"role": "assistant", "content": JOIN.join(texts) or None}
     if tool_calls:
         message["tool_calls"] = tool_calls
     message.update(_reasoning_back(carried))
