@@ -1235,3 +1235,75 @@ def test_settings_paths_split_every_key_into_tables_and_leaf() -> None:
     paths_ = {s.path for s in settings()}
     assert ("providers", "openrouter", "headers", "X.Dotted") in paths_
     assert ("providers", "openrouter", "models", "qwen/qwen3.5:free", "cache_control") in paths_
+
+
+# --- set_provider: a whole provider table in one write -----------------------------------------
+
+
+def test_set_provider_writes_the_whole_table_in_one_valid_write() -> None:
+    from ccroute.config.edit import set_provider
+
+    set_provider(
+        "deepseek",
+        {
+            "wire": "anthropic",
+            "base_url": "https://api.deepseek.com/anthropic/",
+            "api_key_env": "DEEPSEEK_API_KEY",
+            "max_tokens": 384000,
+            "headers": {"X-Trace": "1"},
+        },
+    )
+    assert file_doc() == {
+        "providers": {
+            "deepseek": {
+                "wire": "anthropic",
+                "base_url": "https://api.deepseek.com/anthropic",  # normalised like config set
+                "api_key_env": "DEEPSEEK_API_KEY",
+                "max_tokens": 384000,
+                "headers": {"X-Trace": "1"},
+            }
+        }
+    }
+    provider = load_config().providers["deepseek"]
+    assert (provider.wire, provider.max_tokens) == ("anthropic", 384000)
+    assert dict(provider.headers) == {"X-Trace": "1"}
+
+
+def test_set_provider_replaces_an_existing_table_and_keeps_the_rest_of_the_file() -> None:
+    from ccroute.config.edit import set_provider
+
+    write_config(
+        "[server]\nport = 4000\n[providers.local]\nbase_url = 'http://localhost:1/v1'\n"
+        "max_tokens = 10\n[providers.local.headers]\nX-Old = 'y'\n"
+    )
+    set_provider("local", {"wire": "openai", "base_url": "http://localhost:8000/v1"})
+    assert file_doc() == {
+        "server": {"port": 4000},
+        "providers": {"local": {"wire": "openai", "base_url": "http://localhost:8000/v1"}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "expected"),
+    [
+        ("bad name", {"base_url": "http://x"}, "may only use letters"),
+        ("p", {"wire": "soap", "base_url": "http://x"}, "providers.p.wire must be one of"),
+        ("p", {"base_url": "ftp://x"}, "providers.p.base_url must be an http(s) URL"),
+        ("p", {"max_tokens": 0, "base_url": "http://x"}, "must be a positive integer"),
+        ("p", {"base_url": "http://x", "api_key": "sk-1"}, "looks like a secret"),
+        ("p", {"base_url": "http://x", "colour": "red"}, "unknown config key"),
+        ("p", {"base_url": "http://x", "headers": {"Authorization": "x"}}, "looks like a secret"),
+        ("p", {"wire": "openai"}, "base_url is required"),
+    ],
+)
+def test_set_provider_refuses_bad_input_and_leaves_the_file_unchanged(
+    name: str, fields: dict[str, object], expected: str
+) -> None:
+    from ccroute.config.edit import set_provider
+
+    write_config("[server]\nport = 4000\n")
+    before = config_file().read_bytes()
+    with pytest.raises(ConfigError) as info:
+        set_provider(name, fields)
+    assert expected in info.value.message
+    assert config_file().read_bytes() == before

@@ -1,7 +1,8 @@
 """Reading and changing single keys: what `ccroute config get/set/unset/show` runs on.
 
 Owns: `Setting` and `settings()` (every effective leaf with its origin), `get_value`,
-`set_value` and `unset_value`, dotted-key parsing (TOML-quoted parts, so model ids with "/",
+`set_value`, `set_provider` (a whole provider table in one write, for `ccroute providers add`)
+and `unset_value`, dotted-key parsing (TOML-quoted parts, so model ids with "/",
 "." and ":" can be named) and the unknown/secret-key messages. Edits
 rewrite the file through tomllib → dict → tomli_w, so comments and formatting in config.toml
 are not preserved; every edit is validated as a whole before the atomic write.
@@ -366,6 +367,53 @@ def set_value(key: str, raw: str, p: Paths | None = None) -> object:
     node[parts[-1]] = value
     _write_doc(source, doc, before)
     return value
+
+
+def set_provider(name: str, fields: Mapping[str, object], p: Paths | None = None) -> None:
+    """Write `[providers.<name>]` as exactly `fields`, in one validated atomic write.
+
+    `fields` maps provider field names (`wire`, `base_url`, `api_key_env`, `max_tokens`, ...) to
+    TOML values and may hold a `headers` table; an existing table of that name is replaced as a
+    whole (a built-in provider's defaults still apply under it). Raises `ConfigError` for a bad
+    name, an unknown or secret-looking field, an invalid value, a config that would become
+    invalid, or a failed write; the file is then unchanged.
+    """
+    source = (p or paths()).config_file
+    if not _PROVIDER_NAME.match(name):
+        raise ConfigError(
+            f"provider name {name!r} may only use letters, digits, '-' and '_' (and start with a "
+            "letter or digit)."
+        )
+    leaves: list[tuple[tuple[str, ...], object]] = []
+    for key, value in fields.items():
+        if key == "headers" and isinstance(value, Mapping):
+            leaves += [(("headers", str(header)), text) for header, text in value.items()]
+        else:
+            leaves.append(((key,), value))
+    table: dict[str, Any] = {}
+    for path, value in leaves:
+        spec = _known_key(["providers", name, *path], set(), for_set=True)
+        assert spec is not None  # for_set never returns a table
+        dotted = _format_key(["providers", name, *path])
+        try:
+            checked = _plain(_check(spec, value))
+        except ValueError:
+            raise ConfigError(
+                f"{dotted} must be {spec.expected}, {_got(dotted, spec, value)}; {source} was "
+                "not changed."
+            ) from None
+        node = table.setdefault("headers", {}) if len(path) == 2 else table
+        node[path[-1]] = checked
+    before = _read_doc(source)
+    doc = _copy(before)
+    providers = doc.setdefault("providers", {})
+    if not isinstance(providers, dict):
+        raise ConfigError(
+            f"{source}: providers is not a table, so providers.{name} cannot be set. "
+            "Remove it first with 'ccroute config unset providers'."
+        )
+    providers[name] = table
+    _write_doc(source, doc, before)
 
 
 def unset_value(key: str, p: Paths | None = None) -> None:
