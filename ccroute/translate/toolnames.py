@@ -1,10 +1,12 @@
 """Tool names an upstream accepts, and the way back to the names Claude Code sent.
 
 Owns: `ToolNames`, a per-request two-way map between Claude Code's tool names and names that
-fit an upstream's rules (OpenAI: `^[a-zA-Z0-9_-]{1,64}$`, protocol.md §7 item 4, §1.5). A name
-that already fits is used unchanged; one that does not (an MCP tool `mcp__server__tool` past 64
-characters, a dot or space in a name) becomes its allowed characters cut to leave room for `_`
-and 8 hex digits of its sha256, so the same name always maps to the same upstream name.
+fit an upstream's rules (OpenAI: `^[a-zA-Z0-9_-]{1,64}$`; Gemini: a letter or `_` first, then
+`[a-zA-Z0-9_.:-]`, at most 128; protocol.md §7 item 4, §1.5, §5.2). A name that already fits is
+used unchanged; one that does not (an MCP tool `mcp__server__tool` past the limit, a dot or space
+in an OpenAI name) becomes its allowed characters cut to leave room for `_` and 8 hex digits of
+its sha256 (led by `_` when the rule wants a letter or `_` first), so the same name always maps
+to the same upstream name.
 
 Must not import: anything beyond the standard library.
 """
@@ -20,6 +22,14 @@ OPENAI_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 OPENAI_MAX = 64
 
+GEMINI_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.:-]*")
+"""Gemini's `FunctionDeclaration.name` rule, without the length (§5.2, §7 item 4)."""
+
+GEMINI_MAX = 128
+
+GEMINI_DISALLOWED = re.compile(r"[^a-zA-Z0-9_.:-]")
+"""Characters a Gemini function name may not hold (replaced by `_` when shortening)."""
+
 _HASH_HEX = 8
 _DISALLOWED = re.compile(r"[^a-zA-Z0-9_-]")
 
@@ -32,8 +42,20 @@ class ToolNames:
     tool gets Claude Code's own "no such tool" answer).
     """
 
-    def __init__(self, names: Iterable[str] = (), *, max_length: int = OPENAI_MAX) -> None:
+    def __init__(
+        self,
+        names: Iterable[str] = (),
+        *,
+        max_length: int = OPENAI_MAX,
+        pattern: re.Pattern[str] = OPENAI_NAME,
+        disallowed: re.Pattern[str] = _DISALLOWED,
+    ) -> None:
+        """`pattern` is the upstream's name rule (matched whole, length checked separately
+        against `max_length`); `disallowed` matches the characters it does not allow. The
+        defaults are OpenAI's; Gemini's are `GEMINI_NAME`, `GEMINI_DISALLOWED`, `GEMINI_MAX`."""
         self._max = max_length
+        self._pattern = pattern
+        self._disallowed = disallowed
         self._to_upstream: dict[str, str] = {}
         self._to_claude: dict[str, str] = {}
         for name in names:
@@ -54,9 +76,12 @@ class ToolNames:
         return self._to_claude.get(name, name)
 
     def _fits(self, name: str) -> bool:
-        return len(name) <= self._max and OPENAI_NAME.fullmatch(name) is not None
+        return len(name) <= self._max and self._pattern.fullmatch(name) is not None
 
     def _shorten(self, name: str) -> str:
         digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_HEX]
-        stem = _DISALLOWED.sub("_", name)[: self._max - _HASH_HEX - 1]
-        return f"{stem}_{digest}"
+        stem = self._disallowed.sub("_", name)[: self._max - _HASH_HEX - 1]
+        short = f"{stem}_{digest}"
+        if self._pattern.fullmatch(short) is None:  # e.g. a digit first where Gemini wants a letter
+            short = f"_{stem[: self._max - _HASH_HEX - 2]}_{digest}"
+        return short
