@@ -332,6 +332,15 @@ def test_remove_unknown_or_builtin_provider_explains() -> None:
     assert "built in" in result.err
 
 
+def test_remove_builtin_provider_drops_the_file_settings_and_keeps_the_builtin() -> None:
+    run("add", "openrouter", "--base-url", "http://127.0.0.1:9/v1")
+    result = run("remove", "openrouter")
+    assert result.code == 0, result.err
+    assert "built-in defaults apply" in result.out
+    assert file_doc() == {}
+    assert load_config().providers["openrouter"].base_url == "https://openrouter.ai/api/v1"
+
+
 def test_remove_leaves_the_keyring_key_and_says_how_to_delete_it(memory_keyring: Any) -> None:
     run("add", "groq")
     memory_keyring.store[(SERVICE, "groq")] = KEY

@@ -145,7 +145,12 @@ def remove(
             f"openrouter/anthropic/claude-sonnet-4.5'."
         )
     unset_value(f"providers.{name}")
-    typer.echo(f"Removed provider {name!r} from {source}.")
+    if name in BUILTIN_PROVIDERS:
+        typer.echo(
+            f"Removed your settings for {name!r} from {source}; its built-in defaults apply."
+        )
+    else:
+        typer.echo(f"Removed provider {name!r} from {source}.")
     if keys.key_source(cfg.providers[name])[0] == "keyring":
         typer.echo(
             f"Its key is still in the OS keyring; delete it with 'ccroute keys delete {name}'."
