@@ -45,12 +45,15 @@ app = typer.Typer(
 ANTHROPIC_VERSION = "2023-06-01"
 """Sent with the anthropic wire's model-list probe (protocol.md §1.1)."""
 
+CHECK_SECONDS = 3.0
+"""How long each provider gets to answer `list` by default (Claude Code's discovery uses 3 s)."""
+
 
 @app.callback()
 def _bare(ctx: typer.Context) -> None:
     """Add providers from presets, remove them, and check which answer (bare: list them)."""
     if ctx.invoked_subcommand is None:
-        list_(no_check=False, as_json=False, timeout=3.0)
+        list_(no_check=False, as_json=False, timeout=CHECK_SECONDS)
 
 
 # --- add / remove --------------------------------------------------------------------------------
@@ -190,7 +193,11 @@ def list_(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the providers as JSON."),
     timeout: float = typer.Option(
-        3.0, "--timeout", metavar="SECONDS", min=0.1, help="How long each provider gets to answer."
+        CHECK_SECONDS,
+        "--timeout",
+        metavar="SECONDS",
+        min=0.1,
+        help="How long each provider gets to answer.",
     ),
 ) -> None:
     """List configured providers, where their keys come from, and whether each answers."""
