@@ -44,6 +44,10 @@ class Wire:
             for byte (pings only between its events) instead of through a `StreamTranslator`.
         models_url: `base_url -> str`, the provider's model-list endpoint (GET), used by the
             model catalogue and the `ccroute providers` reachability check.
+        count_tokens_url: `base_url -> str`, the provider's token-counting endpoint (POST) when
+            the wire has one, else None (ccroute then estimates, protocol.md §2.6). A wire with
+            one has a translator exposing `build_count_tokens_request(req, *, target) -> dict`;
+            the endpoint answers `{"input_tokens": N}`.
     """
 
     name: str
@@ -52,6 +56,7 @@ class Wire:
     auth: str
     passthrough: bool = False
     models_url: Callable[[str], str] = lambda base_url: f"{base_url}/models"
+    count_tokens_url: Callable[[str], str] | None = None
 
     @property
     def translator(self) -> ModuleType:
@@ -108,6 +113,7 @@ WIRES: Mapping[str, Wire] = MappingProxyType(
             models_url=lambda base_url: _anthropic_url(base_url, "", False).replace(
                 "/v1/messages", "/v1/models"
             ),
+            count_tokens_url=lambda base_url: _anthropic_url(base_url, "", False) + "/count_tokens",
         ),
         "gemini": Wire("gemini", "ccroute.translate.gemini", _gemini_url, "x-goog-api-key"),
         "openai-responses": Wire(

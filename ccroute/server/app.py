@@ -1,8 +1,8 @@
 """The proxy application: its factory, small endpoints, and the serving loop.
 
 Owns: `create_app` (routes, middlewares, the single long-lived upstream `ClientSession` in a
-`cleanup_ctx`), `/health`, `/ccroute/shutdown`, `/v1/messages/count_tokens`, and `run`, which
-binds the socket and serves until shutdown.
+`cleanup_ctx`), `/health`, `/ccroute/shutdown`, and `run`, which binds the socket and serves
+until shutdown. `/v1/messages/count_tokens` is `count_tokens.handle_count_tokens`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from ccroute import __version__
 from ccroute.config import Config
 from ccroute.errors import DaemonError
 from ccroute.keys import require_key
+from ccroute.server.count_tokens import COUNT_TOKENS_MEMORY, CountTokensMemory, handle_count_tokens
 from ccroute.server.guards import error_middleware, guard_middleware
 from ccroute.server.models import handle_get_model, handle_list_models
-from ccroute.server.proxy import handle_messages, read_json
+from ccroute.server.proxy import handle_messages
 from ccroute.server.state import (
     CONFIG,
     KEYS,
@@ -33,8 +34,6 @@ from ccroute.server.state import (
     KeyCache,
     KeyLookup,
 )
-from ccroute.translate.messages import validate_request
-from ccroute.translate.tokens import estimate_input_tokens
 
 #: Anthropic's request size limit (protocol.md §2.5: larger requests get 413).
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
@@ -70,6 +69,7 @@ def create_app(
     app[KEYS] = KeyCache(key_lookup)
     app[SHUTDOWN] = asyncio.Event()
     app[STARTED_AT] = started_at if started_at is not None else time.time()
+    app[COUNT_TOKENS_MEMORY] = CountTokensMemory()
     app.cleanup_ctx.append(_upstream_session)
     app.router.add_post("/v1/messages", handle_messages)
     app.router.add_post("/v1/messages/count_tokens", handle_count_tokens)
@@ -109,12 +109,6 @@ async def handle_shutdown(request: web.Request) -> web.Response:
     """`POST /ccroute/shutdown`: ask the daemon to stop gracefully (token required)."""
     request.app[SHUTDOWN].set()
     return web.json_response({"status": "stopping"})
-
-
-async def handle_count_tokens(request: web.Request) -> web.Response:
-    """`POST /v1/messages/count_tokens` → `{"input_tokens": N}`, estimated offline (§2.6)."""
-    req = validate_request(await read_json(request), count_tokens=True)
-    return web.json_response({"input_tokens": estimate_input_tokens(req)})
 
 
 async def run(
