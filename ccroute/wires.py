@@ -144,6 +144,8 @@ def target_for(provider: ProviderConfig, model: str) -> Target:
     - `reasoning = "auto"`: "openrouter" for OpenRouter, else "none" — a generic
       OpenAI-compatible server may reject `reasoning_effort` on a non-reasoning model, and
       Claude Code sends `thinking` on every request (protocol.md §1.3), so it is opt-in there.
+      On the "gemini" wire "auto" is "effort": `thinkingConfig` is Gemini's own control, which
+      its thinking models (2.5 and later) all take (§5.2, §8; `ccroute.translate.gemini_request`).
     - `cache_control = "auto"`: kept for OpenRouter models under `CACHING_MODEL_PREFIXES`
       (§4.12, also with a leading `~` alias), stripped elsewhere; "keep"/"strip" force it.
     - `provider_routing` → body `provider`; `fallback_models` → body `models`, led by `model`
@@ -156,6 +158,8 @@ def target_for(provider: ProviderConfig, model: str) -> Target:
     match provider.reasoning:
         case "openrouter" | "effort" | "none" as chosen:
             reasoning = chosen
+        case _ if provider.wire == "gemini":
+            reasoning = "effort"
         case _:
             reasoning = "openrouter" if openrouter else "none"
     match provider.cache_control:

@@ -12,7 +12,9 @@ Signature format: `ccr1.` + unpadded base64url of compact JSON
 `{"s": scope, "k": kind, "d": data}` where `scope` is `provider/model` (see `Target.scope`),
 `kind` is the field the reasoning came in and must go back in (`reasoning_details`,
 `reasoning_content` or `reasoning`), and `d` is the merged `reasoning_details` list (for the other
-kinds the text travels in the thinking block itself, so `d` is null).
+kinds the text travels in the thinking block itself, so `d` is null). Kind `gemini` carries Gemini
+`thoughtSignature`s (§5.7): `d` is a list of anchors, each naming the part its signature goes back
+on (see `GEMINI_KIND`).
 
 Must not import: anything beyond the standard library.
 """
@@ -29,10 +31,19 @@ from typing import Any, Literal
 SIGNATURE_PREFIX = "ccr1."
 """Marks a signature ccroute minted; anything else (e.g. a real Anthropic signature) is foreign."""
 
-ReasoningKind = Literal["reasoning_details", "reasoning_content", "reasoning"]
-"""The OpenAI-dialect field the reasoning arrived in, and the one it is sent back in (§4.4)."""
+ReasoningKind = Literal["reasoning_details", "reasoning_content", "reasoning", "gemini"]
+"""The OpenAI-dialect field the reasoning arrived in, and the one it is sent back in (§4.4);
+`gemini`: Gemini `thoughtSignature`s, which go back on the parts they came on (§5.7,
+`GEMINI_KIND`)."""
 
-KINDS: tuple[ReasoningKind, ...] = ("reasoning_details", "reasoning_content", "reasoning")
+KINDS: tuple[ReasoningKind, ...] = ("reasoning_details", "reasoning_content", "reasoning", "gemini")
+
+GEMINI_KIND: ReasoningKind = "gemini"
+"""Kind of a signature carrying Gemini `thoughtSignature`s (protocol.md §5.7). Its details are
+anchors, one per signature: `{"on": "call", "n": k, "sig": s}` (the functionCall part that became
+the message's k-th tool_use block, from 0), `{"on": "text", "n": k, "sig": s}` (the k-th text
+block) or `{"on": "thought", "sig": s}` (a thought part holding the thinking block's own text).
+`ccroute.translate.gemini_stream` mints them, `gemini_contents` puts them back."""
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -48,7 +59,8 @@ class Carried:
 def encode_signature(scope: str, kind: ReasoningKind, details: Sequence[Any] = ()) -> str:
     """The `signature` (or `redacted_thinking.data`) for reasoning from upstream `scope`.
 
-    `details` is the merged `reasoning_details` list for kind `reasoning_details`, else empty.
+    `details` is the merged `reasoning_details` list for kind `reasoning_details`, the anchors
+    for kind `gemini` (`GEMINI_KIND`), else empty.
     """
     payload = {"s": scope, "k": kind, "d": list(details) if details else None}
     raw = base64.urlsafe_b64encode(_compact(payload).encode()).rstrip(b"=")
