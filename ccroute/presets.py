@@ -10,8 +10,12 @@ Every `source` names what a fact was checked against: a protocol.md section, the
 documentation page, or "peer evidence" (a third-party integration) / "unverified" where the
 provider's own page was not found. Choices follow these rules:
 - A provider's documented Anthropic-compatible endpoint is preferred (wire "anthropic"): it
-  keeps thinking and tool calls native. Those endpoints all document Claude Code pointed at them
-  directly, so Claude Code's betas are kept (`betas = "keep"`); "strip" stays a config switch.
+  keeps thinking and tool calls native. These third-party endpoints implement the core Messages
+  API only (DeepSeek documents `anthropic-beta` as ignored and lists the fields it reads, e.g.
+  `output_config` "only effort"), so they get `betas = "strip"`: the beta header goes together
+  with its paired body fields and Claude Code's mid-conversation `role: "system"` messages are
+  folded into user turns (`ccroute.translate.anthropic_betas`), which loses nothing they use.
+  Anthropic itself keeps them (`betas = "keep"`).
 - Local servers (Ollama, LM Studio, vLLM, llama.cpp) use their OpenAI-compatible `/v1`
   endpoint. Each also documents an Anthropic endpoint, but only in recent versions, and each
   implements it by converting to its own chat-completions path, so it adds nothing native while
@@ -158,11 +162,13 @@ _ALL = (
         "DEEPSEEK_API_KEY",
         "deepseek-v4-pro",
         "api-docs.deepseek.com/guides/anthropic_api (base URL; x-api-key fully "
-        "supported; anthropic-beta and anthropic-version ignored on /messages; Claude "
-        "Code integration documented) and /quick_start/pricing (deepseek-flash and "
+        "supported; anthropic-beta and anthropic-version ignored on /messages; its field "
+        "table has no context_management and output_config 'only effort', hence betas "
+        "strip; Claude Code integration documented) and /quick_start/pricing (deepseek-flash and "
         "deepseek-v4-pro: 1M context, output up to 384K); DEEPSEEK_API_KEY: peer "
         "evidence (aisdk create_deepseek_anthropic, developersdigest compatibility page)",
         max_tokens=384000,
+        betas="strip",
         note="OpenAI-compatible instead: wire openai, base https://api.deepseek.com.",
     ),
     Preset(
@@ -175,9 +181,10 @@ _ALL = (
         "peer evidence only (Moonshot forum thread 'offical guide for using K2 in Claude "
         "Code', kimi-k25.com and apidog Claude Code guides): base "
         "https://api.moonshot.ai/anthropic with the key as ANTHROPIC_AUTH_TOKEN "
-        "(Bearer); MOONSHOT_API_KEY: docker-agent and OpenClaw provider docs; output "
-        "cap unverified",
+        "(Bearer); MOONSHOT_API_KEY: docker-agent and OpenClaw provider docs; no "
+        "Anthropic beta features documented (betas strip); output cap unverified",
         auth="bearer",
+        betas="strip",
         note="China: https://api.moonshot.cn/anthropic. OpenAI-compatible: "
         "https://api.moonshot.ai/v1.",
     ),
@@ -192,9 +199,10 @@ _ALL = (
         "compatible endpoint; GLM-4.7 the default model) and peer evidence for the URL "
         "and Bearer key (jackin Z.AI guide, antigravity-manager notes quoting "
         "docs.z.ai/devpack/tool/claude: ANTHROPIC_BASE_URL=https://api.z.ai/api/"
-        "anthropic, ANTHROPIC_AUTH_TOKEN); ZAI_API_KEY: peer evidence (jackin); "
-        "output cap unverified",
+        "anthropic, ANTHROPIC_AUTH_TOKEN); ZAI_API_KEY: peer evidence (jackin); no "
+        "Anthropic beta features documented (betas strip); output cap unverified",
         auth="bearer",
+        betas="strip",
         note="China (bigmodel.cn): https://open.bigmodel.cn/api/anthropic.",
     ),
     Preset(
@@ -207,8 +215,10 @@ _ALL = (
         "platform.minimax.io/docs/api-reference/text-anthropic-api (base URL, "
         "ANTHROPIC_API_KEY i.e. x-api-key, supported models, full assistant content "
         "incl. thinking must be sent back) and /docs/m-plan/claude-code (Claude Code "
-        "integration); MINIMAX_API_KEY: peer evidence (pi minimax provider); 204,800-"
-        "token context, output cap unverified",
+        "integration; its parameter table lists core fields only, hence betas strip); "
+        "MINIMAX_API_KEY: peer evidence (pi minimax provider); 204,800-token context, "
+        "output cap unverified",
+        betas="strip",
         note="China: https://api.minimaxi.com/anthropic.",
     ),
     Preset(
@@ -221,7 +231,9 @@ _ALL = (
         "alibabacloud.com/help/en/model-studio/claude-code and "
         "/anthropic-api-messages (Singapore-region base URL, ANTHROPIC_API_KEY = the "
         "Model Studio key, qwen3-coder-plus example); DASHSCOPE_API_KEY: the name those "
-        "pages use for the key; output cap depends on the model (unverified)",
+        "pages use for the key; core Messages API only, hence betas strip; output cap "
+        "depends on the model (unverified)",
+        betas="strip",
         note="China (Beijing) region keys: https://dashscope.aliyuncs.com/apps/anthropic."
         " Coding Plan keys need the plan's own base URL.",
     ),

@@ -181,6 +181,7 @@ def test_add_writes_the_preset_and_prints_the_key_and_route_steps() -> None:
                 "base_url": "https://api.deepseek.com/anthropic",
                 "api_key_env": "DEEPSEEK_API_KEY",
                 "max_tokens": 384000,
+                "betas": "strip",
             }
         }
     }
@@ -253,6 +254,7 @@ def test_add_as_alias_with_base_url_and_key_env_overrides() -> None:
             "base_url": "https://api.moonshot.cn/anthropic",
             "api_key_env": "MY_KEY",
             "auth": "bearer",
+            "betas": "strip",
         }
     }
     assert "ccroute keys set kimi-cn" in result.out

@@ -126,6 +126,7 @@ def test_provider_table_leaves_defaults_out_and_takes_overrides() -> None:
         "base_url": "https://api.deepseek.com/anthropic",
         "api_key_env": "DEEPSEEK_API_KEY",
         "max_tokens": 384000,
+        "betas": "strip",
     }
     table = PRESETS["ollama"].provider_table(base_url="http://gpu:11434/v1", key_env="OLLAMA_KEY")
     assert table == {
@@ -134,6 +135,13 @@ def test_provider_table_leaves_defaults_out_and_takes_overrides() -> None:
         "api_key_env": "OLLAMA_KEY",
     }
     assert PRESETS["moonshot"].provider_table()["auth"] == "bearer"
+
+
+def test_third_party_anthropic_endpoints_strip_betas_and_anthropic_keeps_them() -> None:
+    for preset in PRESETS.values():
+        if preset.wire == "anthropic":
+            expected = "keep" if preset.name == "anthropic" else "strip"
+            assert preset.betas == expected, preset.name
 
 
 @pytest.mark.parametrize(
