@@ -164,12 +164,13 @@ class StreamTranslator:
 
     The server does not use it: the `anthropic` wire is `passthrough`, so its stream is relayed
     byte for byte (relay.py `_pipe`), and tests/test_translate_golden.py treats its golden
-    streams as identity. It exists so the contract holds for every wire, and does what the
-    byte relay does on parsed events: `feed` returns each upstream event unchanged (pings and
-    `error` events included, §2.4), nothing after the stream's end (`message_stop` or
-    `error`); `finish` returns one `overloaded_error` event when the upstream stopped before
-    either (a cut stream, which Claude Code may retry, §2.5), else nothing. A chunk that is not
-    an object with a string `type` ends the stream with an `api_error` event.
+    streams as identity. It exists so the contract holds for every wire: on parsed events it
+    relays like the byte relay — `feed` returns each upstream event unchanged (pings and
+    `error` events included, §2.4) and nothing after the stream's end (`message_stop` or
+    `error`) — and it also closes a stream the upstream cut: `finish` returns one
+    `overloaded_error` event when neither end arrived (Claude Code may retry it, §2.5), else
+    nothing. A chunk that is not an object with a string `type` ends the stream with an
+    `api_error` event.
     """
 
     def __init__(
