@@ -152,3 +152,29 @@ def image_url(source: Mapping[str, Any], path: str) -> str:
             return str(source["url"])
         case other:
             raise TranslationError(f"{path}.type: unsupported image source type {other!r}")
+
+
+Media = list[tuple[int, Mapping[str, Any]]]
+"""Image blocks and file documents of a tool_result, each with its position in `content`."""
+
+
+def tool_result_content(block: Mapping[str, Any]) -> tuple[str, Media]:
+    """A `tool_result`'s text and media, for wires that take the two apart (§1.6, §3.1).
+
+    Returns the text — its string `content`, or the `block_text` of its text-like blocks,
+    non-empty ones joined with a blank line; "" when there is none — and its `image` blocks and
+    file `document`s (`is_file`) with their position in `content` (for error paths), in order.
+    """
+    content = block.get("content")
+    if isinstance(content, str):
+        return (content if content.strip() else ""), []
+    texts: list[str] = []
+    media: Media = []
+    for j, inner in enumerate(content if isinstance(content, list) else ()):
+        if inner["type"] == "image" or (inner["type"] == "document" and is_file(inner)):
+            media.append((j, inner))
+        else:
+            text = block_text(inner)
+            if text.strip():
+                texts.append(text)
+    return JOIN.join(texts), media
