@@ -11,10 +11,13 @@ thinking block unchanged; real Anthropic rejects signatures it did not mint).
 Signature format: `ccr1.` + unpadded base64url of compact JSON
 `{"s": scope, "k": kind, "d": data}` where `scope` is `provider/model` (see `Target.scope`),
 `kind` is the field the reasoning came in and must go back in (`reasoning_details`,
-`reasoning_content` or `reasoning`), and `d` is the merged `reasoning_details` list (for the other
-kinds the text travels in the thinking block itself, so `d` is null). Kind `gemini` carries Gemini
-`thoughtSignature`s (§5.7): `d` is a list of anchors, each naming the part its signature goes back
-on (see `GEMINI_KIND`).
+`reasoning_content` or `reasoning`; `reasoning_item` for the OpenAI Responses wire), and `d` is
+the merged `reasoning_details` list, or for `reasoning_item` a one-element list holding the
+Responses API `reasoning` output item (`id`, `summary`, `encrypted_content`, `content`; see
+`responses_response`) to send back as an input item; for the other kinds the text travels in
+the thinking block itself, so `d` is null. Kind `gemini` carries Gemini `thoughtSignature`s
+(§5.7): `d` is a list of anchors, each naming the part its signature goes back on (see
+`GEMINI_KIND`).
 
 Must not import: anything beyond the standard library.
 """
@@ -31,12 +34,21 @@ from typing import Any, Literal
 SIGNATURE_PREFIX = "ccr1."
 """Marks a signature ccroute minted; anything else (e.g. a real Anthropic signature) is foreign."""
 
-ReasoningKind = Literal["reasoning_details", "reasoning_content", "reasoning", "gemini"]
+ReasoningKind = Literal[
+    "reasoning_details", "reasoning_content", "reasoning", "reasoning_item", "gemini"
+]
 """The OpenAI-dialect field the reasoning arrived in, and the one it is sent back in (§4.4);
-`gemini`: Gemini `thoughtSignature`s, which go back on the parts they came on (§5.7,
-`GEMINI_KIND`)."""
+`reasoning_item`: an OpenAI Responses API `reasoning` output item, sent back whole as an input
+item (openai-python `types/responses/response_reasoning_item.py`); `gemini`: Gemini
+`thoughtSignature`s, which go back on the parts they came on (§5.7, `GEMINI_KIND`)."""
 
-KINDS: tuple[ReasoningKind, ...] = ("reasoning_details", "reasoning_content", "reasoning", "gemini")
+KINDS: tuple[ReasoningKind, ...] = (
+    "reasoning_details",
+    "reasoning_content",
+    "reasoning",
+    "reasoning_item",
+    "gemini",
+)
 
 GEMINI_KIND: ReasoningKind = "gemini"
 """Kind of a signature carrying Gemini `thoughtSignature`s (protocol.md §5.7). Its details are
@@ -59,8 +71,9 @@ class Carried:
 def encode_signature(scope: str, kind: ReasoningKind, details: Sequence[Any] = ()) -> str:
     """The `signature` (or `redacted_thinking.data`) for reasoning from upstream `scope`.
 
-    `details` is the merged `reasoning_details` list for kind `reasoning_details`, the anchors
-    for kind `gemini` (`GEMINI_KIND`), else empty.
+    `details` is the merged `reasoning_details` list for kind `reasoning_details`, the one
+    Responses `reasoning` item for kind `reasoning_item`, the anchors for kind `gemini`
+    (`GEMINI_KIND`), else empty.
     """
     payload = {"s": scope, "k": kind, "d": list(details) if details else None}
     raw = base64.urlsafe_b64encode(_compact(payload).encode()).rstrip(b"=")
