@@ -146,6 +146,9 @@ def target_for(provider: ProviderConfig, model: str) -> Target:
       Claude Code sends `thinking` on every request (protocol.md §1.3), so it is opt-in there.
       On the "gemini" wire "auto" is "effort": `thinkingConfig` is Gemini's own control, which
       its thinking models (2.5 and later) all take (§5.2, §8; `ccroute.translate.gemini_request`).
+      On the "openai-responses" wire "auto" is "effort": `reasoning.effort` is that API's own
+      control and the models served on it are mostly reasoning models; a model that is not
+      needs `reasoning = "none"` (`ccroute.translate.responses_request`).
     - `cache_control = "auto"`: kept for OpenRouter models under `CACHING_MODEL_PREFIXES`
       (§4.12, also with a leading `~` alias), stripped elsewhere; "keep"/"strip" force it.
     - `provider_routing` → body `provider`; `fallback_models` → body `models`, led by `model`
@@ -158,6 +161,8 @@ def target_for(provider: ProviderConfig, model: str) -> Target:
     match provider.reasoning:
         case "openrouter" | "effort" | "none" as chosen:
             reasoning = chosen
+        case _ if provider.wire == "openai-responses":
+            reasoning = "effort"
         case _ if provider.wire == "gemini":
             reasoning = "effort"
         case _:
