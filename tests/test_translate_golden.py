@@ -223,7 +223,9 @@ def test_stream_output_is_the_same_when_read_in_random_pieces(case: str, seed: i
 def test_stream_output_is_the_same_with_crlf_line_endings(case: str) -> None:
     data = upstream_bytes(case)
     crlf = data.replace(b"\n", b"\r\n")
-    assert translate_stream(case, random_pieces(crlf, 7)) == translate_stream(case, [data])
+    # A passthrough wire relays the upstream's bytes as they came, CRs included.
+    expected = crlf if wire_of(case).passthrough else translate_stream(case, [data])
+    assert translate_stream(case, random_pieces(crlf, 7)) == expected
 
 
 @pytest.mark.parametrize("case", RESPONSE_CASES)

@@ -17,6 +17,7 @@ CORE_MODULES = (
     "ccroute.translate.sse",
     "ccroute.translate.tokens",
     "ccroute.translate.openai",
+    "ccroute.translate.anthropic",
 )
 
 
