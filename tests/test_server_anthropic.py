@@ -18,6 +18,7 @@ from tests.fakes.anthropic_upstream import (
     encode_event,
     error_reply,
     openai_error_reply,
+    sse_reply,
     text_reply,
 )
 from tests.streamcheck import assert_well_formed, parse_sse
@@ -180,3 +181,24 @@ async def test_an_error_body_in_a_200_answer_is_an_error_with_its_types_status(
     resp = await post(client, {**claude_code_body(), "stream": False})
     assert resp.status == 529
     assert await resp.json() == overloaded
+
+
+async def test_a_stream_that_ends_before_message_stop_gets_one_error_event(proxy: Any) -> None:
+    # The connection closes cleanly, but the upstream never sent message_stop: Claude Code must
+    # hear that the answer is incomplete, as with a broken connection (protocol.md §2.5).
+    reply = text_reply("Partial answ", chunk_size=4)
+    fake = FakeAnthropic(api_key=KEY)
+    client = await proxy(fake)
+    body = claude_code_body()
+    events_up = [e for e in reply.stream_events(body, "msg_up1") if not _is_stop(e)]
+    fake.set_script([sse_reply(events_up)])
+    raw = await (await post(client, body)).read()
+    expected = b"".join(encode_event(e) for e in events_up)
+    assert raw.startswith(expected)  # every upstream byte, unchanged
+    tail = parse_sse(raw[len(expected) :])
+    assert [e["type"] for e in tail] == ["error"]
+    assert tail[0]["error"]["type"] == "overloaded_error"
+
+
+def _is_stop(event: Any) -> bool:
+    return isinstance(event, dict) and event.get("type") == "message_stop"

@@ -182,18 +182,30 @@ async def _pipe(upstream: aiohttp.ClientResponse, exchange: Exchange, writer: _S
     """Relay an upstream that already speaks Anthropic SSE, byte for byte (no re-encoding).
 
     Bytes are forwarded up to the last complete event in hand, so every write ends on an event
-    boundary: pings and a final `error` event never land inside an upstream event.
+    boundary: pings and a final `error` event never land inside an upstream event. The event
+    names are read on the side: a stream that ends without `message_stop` or `error` (the
+    connection closed cleanly, but early) gets one `error` event, as a broken one does (§2.5).
     """
     pending = b""
+    names = sse.SSEDecoder()
+    ended = False
     try:
         async for data in upstream.content.iter_any():
             pending += data
             cut = _last_boundary(pending)
             if cut:
+                ended = _ends(names.feed(pending[:cut]), ended)
                 await writer.write(pending[:cut])
                 pending = pending[cut:]
         if pending.strip():
-            await writer.write(pending + b"\n\n")  # the upstream's last event lacked its blank line
+            tail = pending + b"\n\n"  # the upstream's last event lacked its blank line
+            ended = _ends(names.feed(tail), ended)
+            await writer.write(tail)
+        if not ended:
+            exchange.outcome = "200 then upstream ended early"
+            await writer.write_error(
+                "overloaded_error", "The provider's stream ended before its message_stop event."
+            )
     except _ClientGone:
         exchange.outcome = "200 client disconnected"
         log.info("%s client disconnected; upstream request dropped", exchange.message_id)
@@ -201,6 +213,25 @@ async def _pipe(upstream: aiohttp.ClientResponse, exchange: Exchange, writer: _S
         exchange.outcome = f"200 then upstream broke ({type(exc).__name__})"
         log.warning("%s upstream stream failed: %s", exchange.message_id, type(exc).__name__)
         await writer.write_error("overloaded_error", _broke_off_message(exc))
+
+
+_LAST_EVENTS = ("message_stop", "error")
+
+
+def _ends(events: list[sse.SSEEvent], ended: bool) -> bool:
+    """Whether the stream has reached its last event (`message_stop` or `error`), by its
+    `event:` name or, for an upstream that omits the name, its data's `type`."""
+    return ended or any(_event_type(event) in _LAST_EVENTS for event in events)
+
+
+def _event_type(event: sse.SSEEvent) -> str | None:
+    if event.event is not None:
+        return event.event
+    try:
+        data = json.loads(event.data)
+    except ValueError:
+        return None
+    return data.get("type") if isinstance(data, dict) else None
 
 
 _BOUNDARIES = (b"\r\n\r\n", b"\n\n", b"\r\r")
