@@ -137,8 +137,19 @@ class FakeListings:
         )
 
     async def _gemini(self, request: web.Request) -> web.Response:
-        if request.headers.get("x-goog-api-key") != GEMINI_KEY:
-            return _google_error(400, "INVALID_ARGUMENT", "API key not valid.")
+        key = request.headers.get("x-goog-api-key")
+        if key is None:
+            return _google_error(
+                403,
+                "PERMISSION_DENIED",
+                "Method doesn't allow unregistered callers (callers without established "
+                "identity). Please use API Key or other form of API consumer identity to call "
+                "this API.",
+            )
+        if key != GEMINI_KEY:
+            return _google_error(
+                400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."
+            )
         models = GEMINI["models"]
         if request.query.get("pageToken") == GEMINI["nextPageToken"]:
             return web.json_response({"models": models[2:]})

@@ -56,7 +56,7 @@ class Listing:
 
 
 def local_server(provider: ProviderConfig) -> LocalServer | None:
-    """ "ollama" or "lmstudio" when the provider looks like one of them, else None.
+    """Which local server the provider looks like: "ollama", "lmstudio", or None.
 
     Recognised by the base URL's port (11434, 1234) or by the name appearing in the provider's
     name or host (e.g. `[providers.ollama]`, `http://ollama:11434/v1`).

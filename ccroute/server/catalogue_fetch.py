@@ -221,20 +221,19 @@ async def _request(
 
 
 def _http_problem(status: int, raw: bytes, provider: ProviderConfig, key: str | None) -> str:
-    """ "HTTP <status>: <upstream message>", plus the fix for a refused or missing key."""
+    """The failure as "HTTP <status>: <upstream message>", plus the fix for a missing or
+    refused key (Google answers a missing key with 403, most others with 401, a few with 400)."""
     text = f"HTTP {status}"
     detail = _error_message(raw)
     if key:
         detail = detail.replace(key, mask(key))
     if detail:
         text += f": {detail}"
-    if status in (401, 403):
-        if key is None and provider.api_key_env:
-            text += (
-                f" (no key: run 'ccroute keys set {provider.name}' or set {provider.api_key_env})"
-            )
-        elif key is not None:
-            text += f" (check the key: 'ccroute keys set {provider.name}')"
+    if key is None and provider.api_key_env and status in (400, 401, 403):
+        text += f" (no key: run 'ccroute keys set {provider.name}' or set "
+        text += f"{provider.api_key_env})"
+    elif key is not None and status in (401, 403):
+        text += f" (check the key: 'ccroute keys set {provider.name}')"
     return text
 
 
