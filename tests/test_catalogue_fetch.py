@@ -30,7 +30,8 @@ from aiohttp.test_utils import TestServer
 
 from ccroute.catalogue.collect import FetchResult
 from ccroute.config import ProviderConfig
-from ccroute.server.catalogue_fetch import fetch_catalogue
+from ccroute.server import catalogue_fetch
+from ccroute.server.catalogue_fetch import MAX_PAGES, fetch_catalogue
 from tests.test_catalogue_parse import (
     ANTHROPIC,
     GEMINI,
@@ -402,3 +403,74 @@ async def test_a_server_that_never_answers_times_out(aiohttp_server: ServerFacto
 async def test_an_unknown_wire_is_an_error_result_not_an_exception() -> None:
     results = await fetch_catalogue([provider("x", "smoke-signals", "http://127.0.0.1:1/v1")], {})
     assert results["x"].error is not None and "Unknown wire" in results["x"].error
+
+
+def endless_anthropic_pages(delay: float = 0.0) -> web.Application:
+    """An Anthropic-format list that always says has_more (a misbehaving server)."""
+    served = 0
+
+    async def page(request: web.Request) -> web.Response:
+        nonlocal served
+        served += 1
+        if delay:
+            await asyncio.sleep(delay)
+        model_id = f"model-{served}"
+        return web.json_response(
+            {
+                "data": [{"type": "model", "id": model_id, "display_name": model_id}],
+                "has_more": True,
+                "first_id": model_id,
+                "last_id": model_id,
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/v1/models", page)
+    return app
+
+
+async def test_paging_stops_after_max_pages(aiohttp_server: ServerFactory) -> None:
+    server = await aiohttp_server(endless_anthropic_pages())
+    p = provider("ant", "anthropic", str(server.make_url("")).rstrip("/"))
+    result = (await fetch_catalogue([p], {}))["ant"]
+    assert result.models is not None
+    assert [m.id for m in result.models] == [f"model-{n}" for n in range(1, MAX_PAGES + 1)]
+
+
+async def test_a_provider_that_pages_slowly_is_cut_off_at_the_deadline(
+    aiohttp_server: ServerFactory,
+) -> None:
+    server = await aiohttp_server(endless_anthropic_pages(delay=0.1))
+    p = provider("ant", "anthropic", str(server.make_url("")).rstrip("/"))
+    result = (await fetch_catalogue([p], {}, deadline=0.25))["ant"]
+    assert result.models is None and result.unreachable is True
+    assert result.error == "no complete model list within 0.25 s"
+
+
+async def test_slow_ollama_details_leave_the_tags_list_as_it_is(
+    aiohttp_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = asyncio.Event()
+
+    async def tags(request: web.Request) -> web.Response:
+        return web.json_response(OLLAMA_TAGS)
+
+    async def show(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response(OLLAMA_SHOW)
+
+    app = web.Application()
+    app.router.add_get("/api/tags", tags)
+    app.router.add_post("/api/show", show)
+    server = await aiohttp_server(app)
+    monkeypatch.setattr(catalogue_fetch, "OLLAMA_SHOW_DEADLINE", 0.2)
+    p = provider("ollama", "openai", str(server.make_url("/v1")))
+    try:
+        result = (await fetch_catalogue([p], {}))["ollama"]
+    finally:
+        release.set()
+    assert result.models is not None
+    assert [(m.id, m.context_length) for m in result.models] == [
+        ("qwen3:8b", None),
+        ("gemma3:latest", None),
+    ]

@@ -6,6 +6,8 @@ network is gone."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -409,3 +411,19 @@ def test_prices_are_short(usd: float | None, text: str) -> None:
 )
 def test_ages_are_rough(seconds: float, text: str) -> None:
     assert models_cmds.ago(seconds) == text
+
+
+def test_importing_the_command_loads_neither_aiohttp_nor_rich() -> None:
+    script = (
+        "import json, sys\nimport ccroute.cli.models_cmds\nprint(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    loaded = json.loads(result.stdout)
+    assert "ccroute.cli.models_cmds" in loaded
+    assert [n for n in loaded if n.split(".")[0] in ("aiohttp", "rich", "keyring")] == []

@@ -37,6 +37,13 @@ CONNECT_TIMEOUT = 5.0
 TIMEOUT = 20.0
 """Seconds for one whole request, body included (OpenRouter's list is a few MB)."""
 
+DEADLINE = 45.0
+"""Seconds for one provider's whole fetch (every endpoint and page, Ollama's details), so a
+server that answers slowly page after page cannot hold `ccroute models` up for long."""
+
+OLLAMA_SHOW_DEADLINE = 10.0
+"""Seconds for all of Ollama's `/api/show` calls; after it the `/api/tags` list is kept as is."""
+
 MAX_PAGES = 10
 """Pages followed per listing (1000 models each for Anthropic and Gemini)."""
 
@@ -65,19 +72,33 @@ async def fetch_catalogue(
     *,
     timeout: float = TIMEOUT,
     connect_timeout: float = CONNECT_TIMEOUT,
+    deadline: float = DEADLINE,
 ) -> dict[str, FetchResult]:
     """Fetch every provider's model list concurrently; keyed by provider name, never raises
     for a provider's failure.
 
     `keys` maps a provider name to its API key (missing or None: no auth header; OpenRouter's
-    and local servers' lists need none). `timeout` bounds each request in seconds,
-    `connect_timeout` each connection attempt.
+    and local servers' lists need none). In seconds: `timeout` bounds each request,
+    `connect_timeout` each connection attempt, `deadline` each provider's whole fetch (past
+    it the provider counts as unreachable).
     """
     client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
     async with aiohttp.ClientSession(timeout=client_timeout, trust_env=True) as session:
-        results = await asyncio.gather(
-            *(fetch_provider(session, p, keys.get(p.name), timeout=timeout) for p in providers)
-        )
+
+        async def bounded(provider: ProviderConfig) -> FetchResult:
+            try:
+                return await asyncio.wait_for(
+                    fetch_provider(session, provider, keys.get(provider.name), timeout=timeout),
+                    deadline,
+                )
+            except TimeoutError:
+                return FetchResult(
+                    provider.name,
+                    error=f"no complete model list within {deadline:g} s",
+                    unreachable=True,
+                )
+
+        results = await asyncio.gather(*(bounded(p) for p in providers))
     return {result.provider: result for result in results}
 
 
@@ -157,7 +178,7 @@ async def _ollama_details(
     url = ollama_show_url(listing.url)
     headers = request_headers(provider, listing, key)
     gate = asyncio.Semaphore(OLLAMA_SHOW_CONCURRENCY)
-    timeout = CONNECT_TIMEOUT * 2
+    timeout = OLLAMA_SHOW_DEADLINE
 
     async def one(info: ModelInfo) -> ModelInfo:
         async with gate:
@@ -176,7 +197,12 @@ async def _ollama_details(
                 return info
         return merge_ollama_show(info, body)
 
-    detailed = await asyncio.gather(*(one(m) for m in models[:OLLAMA_SHOW_LIMIT]))
+    try:
+        detailed = await asyncio.wait_for(
+            asyncio.gather(*(one(m) for m in models[:OLLAMA_SHOW_LIMIT])), OLLAMA_SHOW_DEADLINE
+        )
+    except TimeoutError:
+        return models
     return [*detailed, *models[OLLAMA_SHOW_LIMIT:]]
 
 
@@ -200,7 +226,9 @@ async def _request(
             params=query or None,
             headers=dict(headers),
             json=payload,
-            timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=CONNECT_TIMEOUT),
+            timeout=aiohttp.ClientTimeout(
+                total=timeout, sock_connect=min(timeout, session.timeout.sock_connect or timeout)
+            ),
         ) as resp:
             raw = await resp.content.read(MAX_BODY_BYTES + 1)
             if resp.status != 200:
