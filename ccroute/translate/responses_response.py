@@ -19,7 +19,7 @@ from ccroute.errors import UpstreamError
 from ccroute.translate import reasoning as r
 from ccroute.translate.content import JOIN
 from ccroute.translate.messages import Message, ResponseBlock, StopReason, Usage
-from ccroute.translate.openai_errors import parse_error, stream_error
+from ccroute.translate.openai_errors import parse_error
 from ccroute.translate.openai_response import (
     arguments_complete,
     estimate_output_tokens,
@@ -135,26 +135,29 @@ def usage_from(usage: object) -> Usage | None:
     }
 
 
-def error_fields(error: object) -> dict[str, Any]:
-    """The `code`, `message` and `param` of a Responses error (a response's `error` object or
-    an `error` stream event), as the OpenAI error object `openai_errors` reads."""
-    if not isinstance(error, dict):
-        return {"code": None, "message": str(error or "")}
-    return {key: error.get(key) for key in ("code", "message", "param") if key in error}
-
-
-def failure(error: object) -> tuple[str, str]:
-    """(`error.type`, message) for a failed response's or an `error` event's error object:
-    `code` `rate_limit_exceeded` → `rate_limit_error`, context-length codes and messages →
-    `invalid_request_error` with Anthropic's wording, `server_error` and others → `api_error`
-    (`openai_errors.stream_error`, protocol.md §2.5, §7 item 20)."""
-    return stream_error(error_fields(error))
+SERVER_ERROR_CODES = frozenset({"server_error", "vector_store_timeout"})
+"""`error.code` values that are the upstream's fault; `rate_limit_exceeded` is a rate limit and
+any other code (invalid_prompt, the image codes, ...) a problem with the request."""
 
 
 def failure_error(error: object) -> UpstreamError:
-    """The HTTP error for a non-streamed response that failed: the same `error.type` as
-    `failure` gives the stream, with that type's status (500 for `api_error`)."""
-    return parse_error(500, json.dumps({"error": error_fields(error)}).encode())
+    """The Anthropic error for a failed response's `error` or an `error` stream event.
+
+    The `code` decides the HTTP status it is read with — `SERVER_ERROR_CODES` or none → 500
+    (`api_error`), `rate_limit_exceeded` → 429 (`rate_limit_error`), any other → 400
+    (`invalid_request_error`, with a context-length message in Anthropic's wording) — and
+    `openai_errors.parse_error` maps it (protocol.md §2.5, §7 item 20). A stream ends with an
+    `error` event of its type and message; a non-streamed request gets it as its HTTP error.
+    """
+    fields: dict[str, Any] = {"message": str(error or "")}
+    if isinstance(error, dict):
+        fields = {key: error.get(key) for key in ("code", "message", "param") if key in error}
+    code = fields.get("code")
+    if code is None or code in SERVER_ERROR_CODES:
+        status = 500
+    else:
+        status = 429 if code == "rate_limit_exceeded" else 400
+    return parse_error(status, json.dumps({"error": fields}).encode())
 
 
 def parse_response(

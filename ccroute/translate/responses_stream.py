@@ -24,7 +24,7 @@ from ccroute.translate.openai_response import (
 )
 from ccroute.translate.partialjson import closing_suffix
 from ccroute.translate.responses_response import (
-    failure,
+    failure_error,
     message_text,
     reasoning_signature,
     reasoning_text,
@@ -100,7 +100,7 @@ class StreamTranslator:
       (stop_reason from `responses_response.stop_reason_of`, usage from `usage_from`, else an
       output estimate) and `message_stop`.
     - `response.failed` and `error` events end the stream with one `error` event
-      (`responses_response.failure`); so does an upstream stream that ends (`finish`) before
+      (`responses_response.failure_error`); so does an upstream stream that ends (`finish`) before
       any of these terminal events: no `message_stop` follows.
     Other events (`response.created`, `response.in_progress`, `*.added`/`*.done` of content
     and summary parts, built-in tool progress) only start the message.
@@ -394,9 +394,9 @@ class StreamTranslator:
         return [m.content_block_delta(call.block_index, delta)]
 
     def _fail(self, error: object) -> list[StreamEvent]:
-        error_type, message = failure(error)
+        failed = failure_error(error)
         self._phase = _Phase.DONE
-        return [m.error_body(error_type, message)]
+        return [m.error_body(failed.error_type, failed.message)]
 
 
 def _string(value: object) -> str:
