@@ -474,6 +474,18 @@ def test_the_non_stream_answer_carries_the_same_signatures_as_the_stream() -> No
     assert message["content"] == streamed
 
 
+def test_a_text_signature_with_no_block_after_it_is_dropped_so_the_text_ends_the_message() -> None:
+    chunks = [
+        response([{"text": "Hello"}], finish=None),
+        response([{"text": " there", "thoughtSignature": "SIG-LAST"}]),
+    ]
+    content = accumulate(translate_stream(chunks))
+    assert content == [{"type": "text", "text": "Hello there"}]
+    assert parse(response([{"text": "Hello there", "thoughtSignature": "SIG-LAST"}]))[
+        "content"
+    ] == [{"type": "text", "text": "Hello there"}]
+
+
 @pytest.mark.parametrize(
     "target",
     [
@@ -630,7 +642,7 @@ def google_error(code: int, status: str, message: str, *details: dict) -> bytes:
     return json.dumps({"error": error}).encode()
 
 
-def test_an_invalid_key_is_an_authentication_error() -> None:
+def test_an_invalid_key_stays_a_400_so_claude_code_stops_instead_of_retrying() -> None:
     body = google_error(
         400,
         "INVALID_ARGUMENT",
@@ -638,7 +650,8 @@ def test_an_invalid_key_is_an_authentication_error() -> None:
         {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"},
     )
     err = gemini.parse_error(400, body)
-    assert (err.status, err.error_type) == (401, "authentication_error")
+    assert (err.status, err.error_type) == (400, "invalid_request_error")
+    assert err.message == "API key not valid. Please pass a valid API key."
 
 
 def test_a_quota_error_keeps_googles_retry_delay() -> None:

@@ -2,8 +2,8 @@
 
 Owns: `parse_error` for the gemini wire (protocol.md §5.8, §2.5, §7 item 20). The Google shape
 `{"error": {"code", "message", "status", "details"}}` (or a one-element list of it) is read here
-for what only Google says — an invalid key arrives as 400 `API_KEY_INVALID`, a quota's wait as
-`google.rpc.RetryInfo.retryDelay` — and the rest is mapped by `openai_errors.parse_error`, which
+for what only Google says — a quota's wait as `google.rpc.RetryInfo.retryDelay` — and the rest
+is mapped by `openai_errors.parse_error`, which
 already rewords Gemini's "input token count (N) exceeds the maximum number of tokens allowed (M)"
 into Anthropic's `prompt is too long: N tokens > M maximum`, maps 429 → `rate_limit_error`, 503 →
 529 `overloaded_error`, and redacts anything shaped like a key. Exported through
@@ -22,8 +22,6 @@ from ccroute.errors import UpstreamError
 from ccroute.translate import openai_errors
 
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
-ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
-INVALID_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED"})
 
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)s")
 
@@ -31,22 +29,20 @@ _SECONDS = re.compile(r"(\d+(?:\.\d+)?)s")
 def parse_error(status: int, body: bytes, *, input_tokens: int | None = None) -> UpstreamError:
     """Map a Gemini HTTP error (status + raw body) to the error ccroute returns to Claude Code.
 
-    - `details[]` holding a `google.rpc.ErrorInfo` with reason `API_KEY_INVALID` (Gemini answers
-      an unknown key with 400) → 401 `authentication_error`;
     - `google.rpc.RetryInfo.retryDelay` ("37s", "1.5s") → `retry_after` in whole seconds,
       rounded up, so Claude Code waits as long as Google asked (§2.5);
     - everything else as `openai_errors.parse_error` maps it (see the module docstring), with
-      `input_tokens` used for a context-length message that names no prompt size.
+      `input_tokens` used for a context-length message that names no prompt size. An invalid
+      key stays Gemini's 400 (`API_KEY_INVALID`) rather than becoming a 401: Claude Code
+      2.1.197 retries a 401 with backoff for minutes, but stops at once on a 400 and shows
+      Google's "API key not valid" (tests/e2e/test_e2e_gemini.py).
     """
     payload = _decode(body)
     error = payload.get("error") if isinstance(payload, dict) else None
     if not isinstance(error, dict):
         return openai_errors.parse_error(status, body, input_tokens=input_tokens)
     normalized = json.dumps({"error": error}).encode()
-    if _invalid_key(error):
-        err = openai_errors.parse_error(401, normalized, input_tokens=input_tokens)
-    else:
-        err = openai_errors.parse_error(status, normalized, input_tokens=input_tokens)
+    err = openai_errors.parse_error(status, normalized, input_tokens=input_tokens)
     err.retry_after = _retry_after(error)
     return err
 
@@ -64,13 +60,6 @@ def _decode(body: bytes) -> object:
 def _details(error: dict[str, object]) -> list[dict[str, object]]:
     details = error.get("details")
     return [item for item in details if isinstance(item, dict)] if isinstance(details, list) else []
-
-
-def _invalid_key(error: dict[str, object]) -> bool:
-    return any(
-        item.get("@type") == ERROR_INFO and item.get("reason") in INVALID_KEY_REASONS
-        for item in _details(error)
-    )
 
 
 def _retry_after(error: dict[str, object]) -> str | None:

@@ -78,11 +78,15 @@ class StreamTranslator:
       its own thinking block, which it closes (one signed run = one block); a functionCall's
       goes in the open thinking block, or else in an empty thinking block opened right before
       its tool_use; a text part's waits until its text block closes and then goes in the next
-      thinking block (opened for it if need be). So stream and non-stream place them alike
-      whichever chunk held the signature, and every thinking block has a signature.
+      thinking block (opened for it if need be) — but if the message ends first it is dropped:
+      a thinking block must not end a message, because Claude Code's print mode reports the
+      text of the last block (observed with 2.1.197: `"result": ""`), and Gemini checks only
+      function-call signatures (§5.7). So stream and non-stream place them alike whichever
+      chunk held the signature, and every thinking block has a signature.
     - `finishReason` and `usageMetadata` (running totals; the last counts, §5.6) are recorded.
-    - `finish`: closes the open block, places waiting signatures, emits `message_delta`
-      (`stop_reason_for`, real usage when known, else an output estimate) and `message_stop`.
+    - `finish`: closes the open block, drops text signatures still waiting, emits
+      `message_delta` (`stop_reason_for`, real usage when known, else an output estimate) and
+      `message_stop`.
     - A chunk with an `error` object (a failure after the stream started) emits one `error`
       event mapped like an OpenAI stream error (`openai_errors.stream_error`, §5.8); a prompt
       refused outright (`promptFeedback.blockReason`, no candidate) emits one
@@ -147,7 +151,8 @@ class StreamTranslator:
         """
         if self._phase is _Phase.DONE:
             return []
-        events = self._start() + self._close_open() + self._flush_pending()
+        events = self._start() + self._close_open()
+        self._pending = []  # text signatures with no block after them (see the class docstring)
         stop_reason = stop_reason_for(self._finish_reason, has_tool_use=self._tool_blocks > 0)
         usage: MessageDeltaUsage
         if self._usage is None:
