@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from ccroute.catalogue import cache
 from ccroute.catalogue.model import ModelInfo
+from ccroute.catalogue.sources import listings_for
 from ccroute.cli import _CcrouteGroup, models_cmds
+from ccroute.config import load_config
 from tests.test_catalogue_fetch import (
     ANTHROPIC_KEY,
     GEMINI_KEY,
@@ -427,3 +429,15 @@ def test_importing_the_command_loads_neither_aiohttp_nor_rich() -> None:
     loaded = json.loads(result.stdout)
     assert "ccroute.cli.models_cmds" in loaded
     assert [n for n in loaded if n.split(".")[0] in ("aiohttp", "rich", "keyring")] == []
+
+
+def test_ids_and_searches_with_brackets_are_printed_literally(isolated_home: Path) -> None:
+    down_config(isolated_home)
+    (listing,) = listings_for(load_config().providers["openrouter"])
+    odd = ModelInfo(provider="openrouter", id="vendor/model[bold]beta[/bold]")
+    cache.save("openrouter", listing.url, (odd,))
+    code, out, _ = run("--offline", "--provider", "openrouter")
+    assert code == 0
+    assert table_row(out, "vendor/model[bold]beta[/bold]")[0] == "openrouter"
+    code, out, _ = run("[red]nothing", "--offline", "--provider", "openrouter")
+    assert "No models match '[red]nothing'." in out

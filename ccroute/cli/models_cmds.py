@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ccroute.catalogue.collect import ProviderList, combine, plan
+from ccroute.catalogue.collect import FetchResult, ProviderList, combine, plan
 from ccroute.catalogue.model import ModelInfo
 from ccroute.catalogue.warnings import RouteWarning, route_warnings
 from ccroute.config import Config, ProviderConfig, load_config
@@ -104,7 +104,7 @@ def _select(config: Config, name: str | None) -> list[ProviderConfig]:
         ) from None
 
 
-def _fetch(providers: Sequence[ProviderConfig]) -> dict[str, Any]:
+def _fetch(providers: Sequence[ProviderConfig]) -> dict[str, FetchResult]:
     """Fetch `providers`' lists (aiohttp and the keyring are loaded only now)."""
     import asyncio
 
@@ -167,12 +167,15 @@ def _as_json(
 def _print_table(shown: Sequence[ModelInfo], search: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(highlight=False)
     if not console.is_terminal:
         console.width = TABLE_WIDTH
     if not shown:
-        console.print(f"No models match {search!r}." if search else "No models listed.")
+        console.print(
+            f"No models match {search!r}." if search else "No models listed.", markup=False
+        )
         return
     table = Table(
         "provider",
@@ -190,7 +193,7 @@ def _print_table(shown: Sequence[ModelInfo], search: str | None) -> None:
         column.justify = "right"
     table.columns[1].no_wrap = True
     for m in shown:
-        table.add_row(
+        cells = (
             m.provider,
             m.id,
             tokens(m.context_length),
@@ -201,6 +204,7 @@ def _print_table(shown: Sequence[ModelInfo], search: str | None) -> None:
             flag(m.supports_reasoning),
             flag(m.supports_images),
         )
+        table.add_row(*(Text(cell) for cell in cells))  # Text: ids are not rich markup
     console.print(table)
 
 
