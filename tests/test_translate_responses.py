@@ -200,11 +200,14 @@ def test_thinking_and_effort_become_the_reasoning_object(
     assert build(request(**extra))["reasoning"] == expected
 
 
-def test_no_reasoning_object_without_thinking_or_with_reasoning_none() -> None:
+def test_reasoning_none_sends_neither_the_reasoning_object_nor_the_include() -> None:
     assert "reasoning" not in build(request())
     assert "reasoning" not in build(request(thinking={"type": "disabled"}))
-    off = Target(provider="prov", model="gpt-5.5", reasoning="none")
-    assert "reasoning" not in build(request(thinking={"type": "adaptive"}), off)
+    off = Target(provider="prov", model="gpt-4.1", reasoning="none")
+    body = build(request(thinking={"type": "adaptive"}), off)
+    assert "reasoning" not in body
+    assert "include" not in body  # a non-reasoning model rejects encrypted reasoning content
+    assert body["store"] is False
 
 
 def test_auto_reasoning_means_effort_on_this_wire_and_an_explicit_none_wins() -> None:

@@ -43,8 +43,9 @@ back statelessly (`store: false`)."""
 
 EFFORT_FOR = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
 """Claude Code's `output_config.effort` → `reasoning.effort`. The API lists none, minimal, low,
-medium, high, xhigh and max, but not every model takes every value; xhigh and max go up as
-"high", which every reasoning model takes."""
+medium, high, xhigh and max, but not every model takes every value (a model that stops at high
+answers 400 "Unsupported value: 'max'"); xhigh and max go up as "high", which every reasoning
+model takes."""
 
 SUMMARY = "auto"
 """`reasoning.summary` asked for, so the model's reasoning reaches Claude Code as thinking."""
@@ -71,8 +72,11 @@ def build_request(req: MessagesRequest, *, target: Target, stream: bool) -> dict
     - Thinking blocks whose signature ccroute minted for `target.scope` (kind `reasoning_item`)
       give their `reasoning` item back, in place, on every assistant turn, when
       `target.return_reasoning` and the item has `encrypted_content` (or `content`); others
-      are dropped (§7 item 7). `include: ["reasoning.encrypted_content"]` is sent whenever
-      `target.return_reasoning`, and `store: false` always: no state is left upstream.
+      are dropped (§7 item 7). `include: ["reasoning.encrypted_content"]` is sent when
+      `target.return_reasoning` and `target.reasoning` is not "none" (OpenAI answers 400
+      "Encrypted content is not supported with this model" for a non-reasoning model such as
+      gpt-4.1 — peer evidence: microsoft/agent-framework#7483 — so "none" is the setting for
+      those); `store: false` always: no state is left upstream.
     - Reasoning controls, unless `target.reasoning` is "none" (both other styles mean the
       `reasoning` object here): `thinking` enabled with budget B → `effort` low / medium /
       high by `openai_request.EFFORT_FOR_BUDGET`; adaptive → `EFFORT_FOR[output_config.effort]`
@@ -124,7 +128,7 @@ def _build(req: MessagesRequest, target: Target, stream: bool) -> dict[str, Any]
     reasoning = _reasoning(req, target)
     if reasoning:
         body["reasoning"] = reasoning
-    if target.return_reasoning:
+    if target.return_reasoning and target.reasoning != "none":
         body["include"] = [ENCRYPTED_REASONING]
     body["store"] = False
     user = _user(req) if target.send_user else None

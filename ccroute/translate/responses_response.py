@@ -18,7 +18,13 @@ from typing import Any
 from ccroute.errors import UpstreamError
 from ccroute.translate import reasoning as r
 from ccroute.translate.content import JOIN
-from ccroute.translate.messages import Message, ResponseBlock, StopReason, Usage
+from ccroute.translate.messages import (
+    Message,
+    MessageDeltaUsage,
+    ResponseBlock,
+    StopReason,
+    Usage,
+)
 from ccroute.translate.openai_errors import parse_error
 from ccroute.translate.openai_response import (
     arguments_complete,
@@ -132,6 +138,22 @@ def usage_from(usage: object) -> Usage | None:
         "cache_creation_input_tokens": cache_write,
         "cache_read_input_tokens": cache_read,
         "output_tokens": _count(usage.get("output_tokens")),
+    }
+
+
+def delta_usage(usage: object, output_chars: int) -> MessageDeltaUsage:
+    """`message_delta.usage` at the end of a stream: every count from `usage_from`, or, when
+    the response carries no usage, only `output_tokens` estimated over `output_chars` (the
+    client keeps message_start's input estimate, since absent fields are not replaced, §2.4).
+    """
+    found = usage_from(usage)
+    if found is None:
+        return {"output_tokens": estimate_output_tokens(output_chars)}
+    return {
+        "input_tokens": found["input_tokens"],
+        "cache_creation_input_tokens": found["cache_creation_input_tokens"],
+        "cache_read_input_tokens": found["cache_read_input_tokens"],
+        "output_tokens": found["output_tokens"],
     }
 
 

@@ -16,20 +16,16 @@ from typing import Any, Literal
 
 from ccroute.translate import messages as m
 from ccroute.translate.content import JOIN
-from ccroute.translate.messages import MessageDeltaUsage, StreamEvent, Usage
-from ccroute.translate.openai_response import (
-    arguments_complete,
-    estimate_output_tokens,
-    tool_use_id,
-)
+from ccroute.translate.messages import StreamEvent
+from ccroute.translate.openai_response import arguments_complete, tool_use_id
 from ccroute.translate.partialjson import closing_suffix
 from ccroute.translate.responses_response import (
+    delta_usage,
     failure_error,
     message_text,
     reasoning_signature,
     reasoning_text,
     stop_reason_of,
-    usage_from,
 )
 from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
@@ -97,13 +93,16 @@ class StreamTranslator:
       `.done` event (or the done item) supplies the arguments when no delta did. Arguments cut
       off mid-object get one closing `input_json_delta` before the block stops.
     - `response.completed` / `response.incomplete`: close the open block, then `message_delta`
-      (stop_reason from `responses_response.stop_reason_of`, usage from `usage_from`, else an
-      output estimate) and `message_stop`.
+      (stop_reason from `responses_response.stop_reason_of`, usage from `delta_usage`) and
+      `message_stop`.
     - `response.failed` and `error` events end the stream with one `error` event
       (`responses_response.failure_error`); so does an upstream stream that ends (`finish`) before
       any of these terminal events: no `message_stop` follows.
     Other events (`response.created`, `response.in_progress`, `*.added`/`*.done` of content
-    and summary parts, built-in tool progress) only start the message.
+    and summary parts, built-in tool progress) only start the message. Events are matched to
+    their item by `output_index`, or by `item_id` when a server leaves the index out.
+    Known limit: items arrive one after another; text or arguments for an item whose block
+    was already closed by a later item cannot be sent and are dropped.
     """
 
     def __init__(
@@ -350,19 +349,9 @@ class StreamTranslator:
             has_tool_use=bool(self._calls),
             tool_input_complete=all(arguments_complete(c.arguments) for c in self._calls.values()),
         )
-        usage: Usage | None = usage_from(response.get("usage"))
-        delta_usage: MessageDeltaUsage
-        if usage is None:
-            delta_usage = {"output_tokens": estimate_output_tokens(self._output_chars)}
-        else:
-            delta_usage = {
-                "input_tokens": usage["input_tokens"],
-                "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
-                "cache_read_input_tokens": usage["cache_read_input_tokens"],
-                "output_tokens": usage["output_tokens"],
-            }
+        usage = delta_usage(response.get("usage"), self._output_chars)
         self._phase = _Phase.DONE
-        return [*events, m.message_delta(stop_reason, delta_usage), m.message_stop()]
+        return [*events, m.message_delta(stop_reason, usage), m.message_stop()]
 
     def _open_block(self, kind: BlockKind, key: object) -> int:
         index = self._next_index
