@@ -14,6 +14,7 @@ first use, so commands that never translate do not pay for them.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
@@ -138,14 +139,32 @@ def is_openrouter(provider: ProviderConfig) -> bool:
     return host == OPENROUTER_HOST or host.endswith("." + OPENROUTER_HOST)
 
 
+_GEMINI_VERSION = re.compile(r"(?:^|/)gemini-(\d+)(?:\.(\d+))?")
+
+
+def gemini_thinks(model: str) -> bool:
+    """True for Gemini models that take `thinkingConfig`: version 2.5 and later, the `-latest`
+    aliases (which point at those) and the `thinking` experiments (§5.2). Gemini 2.0, Gemma and
+    the image models answer it with 400 "thinking_config is not supported" (peer evidence:
+    googleapis/js-genai#681, epam/ai-dial-adapter-vertexai#407)."""
+    name = model.lower()
+    if "image" in name:
+        return False
+    if "thinking" in name or (name.startswith(("gemini-", "models/gemini-")) and "latest" in name):
+        return True
+    match = _GEMINI_VERSION.search(name)
+    return match is not None and (int(match[1]), int(match[2] or 0)) >= (2, 5)
+
+
 def target_for(provider: ProviderConfig, model: str) -> Target:
     """The translators' view of `model` on `provider`, with every "auto" setting resolved.
 
     - `reasoning = "auto"`: "openrouter" for OpenRouter, else "none" — a generic
       OpenAI-compatible server may reject `reasoning_effort` on a non-reasoning model, and
       Claude Code sends `thinking` on every request (protocol.md §1.3), so it is opt-in there.
-      On the "gemini" wire "auto" is "effort": `thinkingConfig` is Gemini's own control, which
-      its thinking models (2.5 and later) all take (§5.2, §8; `ccroute.translate.gemini_request`).
+      On the "gemini" wire "auto" is "effort" for thinking models (`gemini_thinks`): Gemini's own
+      `thinkingConfig` (§5.2, §8; `ccroute.translate.gemini_request`); older Gemini and Gemma
+      models reject it, so "none" for them.
       On the "openai-responses" wire "auto" is "effort": `reasoning.effort` is that API's own
       control and the models served on it are mostly reasoning models; a model that is not
       needs `reasoning = "none"` (`ccroute.translate.responses_request`).
@@ -164,7 +183,7 @@ def target_for(provider: ProviderConfig, model: str) -> Target:
         case _ if provider.wire == "openai-responses":
             reasoning = "effort"
         case _ if provider.wire == "gemini":
-            reasoning = "effort"
+            reasoning = "effort" if gemini_thinks(model) else "none"
         case _:
             reasoning = "openrouter" if openrouter else "none"
     match provider.cache_control:

@@ -104,11 +104,33 @@ def find_keys(value: Any, keys: set[str]) -> set[str]:
 # --- target and tool names ----------------------------------------------------------------------
 
 
-def test_auto_reasoning_is_effort_on_the_gemini_wire_and_none_stays_none() -> None:
+@pytest.mark.parametrize(
+    ("model", "reasoning"),
+    [
+        ("gemini-2.5-flash", "effort"),
+        ("models/gemini-2.5-pro", "effort"),
+        ("gemini-3-pro-preview", "effort"),
+        ("gemini-3.1-flash-lite", "effort"),
+        ("gemini-flash-latest", "effort"),
+        ("gemini-2.0-flash-thinking-exp", "effort"),
+        ("gemini-2.0-flash", "none"),
+        ("gemini-1.5-pro", "none"),
+        ("gemma-3-27b-it", "none"),
+        ("gemini-2.5-flash-image", "none"),
+    ],
+)
+def test_auto_reasoning_on_the_gemini_wire_is_effort_for_thinking_models(
+    model: str, reasoning: str
+) -> None:
     provider = ProviderConfig(name="g", wire="gemini", base_url="http://127.0.0.1:1/v1beta")
-    assert target_for(provider, "gemini-2.5-flash").reasoning == "effort"
+    assert target_for(provider, model).reasoning == reasoning
+
+
+def test_an_explicit_reasoning_setting_wins_over_the_model_name() -> None:
     off = ProviderConfig(name="g", wire="gemini", base_url="http://x/v1beta", reasoning="none")
     assert target_for(off, "gemini-2.5-flash").reasoning == "none"
+    on = ProviderConfig(name="g", wire="gemini", base_url="http://x/v1beta", reasoning="effort")
+    assert target_for(on, "tunedModels/my-model").reasoning == "effort"
 
 
 @pytest.mark.parametrize(
