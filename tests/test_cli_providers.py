@@ -452,12 +452,23 @@ def test_list_reports_server_errors_timeouts_and_masks_an_echoed_key(
         "down": (503, {"error": {"message": "overloaded"}}),
         "slow": (0, None),
         "echo": (403, {"error": {"message": f"key {KEY} is not allowed here"}}),
+        "google": (
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "API key not valid. Please pass a valid API key.",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+        ),
     }
     monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
     monkeypatch.setenv("GROQ_API_KEY", KEY)
     run("add", "openrouter", "--base-url", f"{base}/down/v1")
     run("add", "vllm", "--base-url", f"{base}/slow/v1")
     run("add", "groq", "--base-url", f"{base}/echo/v1")
+    run("add", "gemini", "--base-url", f"{base}/google/v1beta")
     result = run("list", "--json", "--timeout", "0.5")
     checks = {row["name"]: row["check"] for row in result.json()}
     assert (checks["openrouter"]["summary"], checks["openrouter"]["detail"]) == (
@@ -467,6 +478,10 @@ def test_list_reports_server_errors_timeouts_and_masks_an_echoed_key(
     assert checks["vllm"]["summary"] == "timeout"
     assert checks["groq"]["summary"] == "403 forbidden"
     assert checks["groq"]["detail"] == "key …WXYZ is not allowed here"
+    assert (checks["gemini"]["summary"], checks["gemini"]["detail"]) == (
+        "400 bad request",
+        "API key not valid. Please pass a valid API key.",
+    )
     assert KEY not in result.out
 
 

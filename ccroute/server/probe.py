@@ -56,9 +56,10 @@ class ProbeResult:
         models: how many models the answer lists (`data` or Gemini's `models`); None when the
             body is not such a list.
         more: the list is paged and has more (`has_more` / `nextPageToken`).
-        summary: a few words for a table: "ok (12 models)", "401 bad key", "401 no key",
-            "403 forbidden", "404 no model list", "429 rate limited", "503 server error",
-            "302 redirect", "unreachable", "timeout", "TLS error", "bad URL", "error".
+        summary: a few words for a table: "ok (12 models)", "400 bad request", "401 bad key",
+            "401 no key", "403 forbidden", "404 no model list", "429 rate limited",
+            "503 server error", "302 redirect", "unreachable", "timeout", "TLS error",
+            "bad URL", "error".
         detail: the reason in more words ("" when there is nothing to add), secrets masked.
     """
 
@@ -123,6 +124,8 @@ def _answered(target: ProbeTarget, status: int, body: bytes) -> ProbeResult:
             summary = f"ok ({models}{'+' if more else ''} model{'' if models == 1 else 's'})"
         return ProbeResult(target.name, True, True, status, models, more, summary, "")
     match status:
+        case 400:
+            summary = "400 bad request"  # Gemini's answer to an invalid key (its detail says so)
         case 401:
             summary = "401 bad key" if target.key_sent else "401 no key"
         case 403:
