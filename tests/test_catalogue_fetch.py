@@ -474,3 +474,26 @@ async def test_slow_ollama_details_leave_the_tags_list_as_it_is(
         ("qwen3:8b", None),
         ("gemma3:latest", None),
     ]
+
+
+async def test_a_redirect_is_not_followed_with_the_key(aiohttp_server: ServerFactory) -> None:
+    hits: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        raise web.HTTPFound("/elsewhere/v1/models")
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.json_response(OPENAI)
+
+    app = web.Application()
+    app.router.add_get("/v1/models", moved)
+    app.router.add_get("/elsewhere/v1/models", elsewhere)
+    server = await aiohttp_server(app)
+    p = provider("oai", "openai", str(server.make_url("/v1")))
+    result = (await fetch_catalogue([p], {"oai": OPENAI_KEY}))["oai"]
+    assert hits == ["/v1/models"]
+    assert result.models is None and result.unreachable is False
+    assert result.error is not None
+    assert "HTTP 302: redirected to /elsewhere/v1/models" in result.error

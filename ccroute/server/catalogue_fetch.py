@@ -8,7 +8,8 @@ reported in its `error` (and `unreachable` when no server answered), never raise
 server cannot hide the others' lists.
 
 Keys are looked up by the caller (the keyring may block) and passed in; they travel only in the
-auth header, and an upstream error message that echoes one gets it masked.
+auth header, never across a redirect (a 3xx is reported with its target instead), and an
+upstream error message that echoes one gets it masked.
 
 Must not: print, write the cache (`ccroute.catalogue.collect` decides what to keep), or parse
 listings itself (that is `ccroute.catalogue.parse`).
@@ -229,7 +230,15 @@ async def _request(
             timeout=aiohttp.ClientTimeout(
                 total=timeout, sock_connect=min(timeout, session.timeout.sock_connect or timeout)
             ),
+            # The key must not follow a redirect to another host; the user fixes base_url.
+            allow_redirects=False,
         ) as resp:
+            if 300 <= resp.status < 400:
+                target = resp.headers.get("Location", "another URL")
+                raise _ListingFailed(
+                    f"HTTP {resp.status}: redirected to {target}; set the provider's base_url "
+                    "to the final address"
+                )
             raw = await resp.content.read(MAX_BODY_BYTES + 1)
             if resp.status != 200:
                 raise _ListingFailed(_http_problem(resp.status, raw, provider, key))
