@@ -1,6 +1,7 @@
 """Route selection: which provider and upstream model answer a request.
 
-Owns: the pure decision `(requested model name, config) -> Route`. No I/O, no clock, no
+Owns: the pure decision `(requested model name, config) -> Route`, and `route_refs`, the list
+of model references the configuration routes to. No I/O, no clock, no
 network; it runs on every request, so it is a few dictionary look-ups.
 
 Must not import: aiohttp, typer, rich, keyring, or anything from ccroute but `config`.
@@ -56,3 +57,14 @@ def resolve(model: str, config: Config) -> Route:
             "openrouter/<model>'."
         )
     return Route(provider=provider, model=default[1], reason="default")
+
+
+def route_refs(config: Config) -> list[str]:
+    """Every distinct model reference the router configuration names, in configuration order.
+
+    Today that is `router.default` alone. This is the one place that knows where routes come
+    from: when the router grows more (background, think, long-context routes, ...), add them
+    here and `/v1/models` lists them.
+    """
+    refs = [config.router.default]
+    return list(dict.fromkeys(refs))

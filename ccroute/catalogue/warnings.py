@@ -16,7 +16,7 @@ list, the problems Claude Code would run into:
 
 Where a list says nothing (a None field, or no list for the provider at all), nothing is
 claimed. Which references count as routes is the caller's: pass
-`ccroute.server.models.route_refs(config)`, which grows with the router.
+`ccroute.routing.route_refs(config)`, which grows with the router.
 
 Must not import: aiohttp, typer, rich, keyring. Pure: no I/O, no clock.
 """

@@ -16,7 +16,14 @@ import typer
 from typer.core import TyperGroup
 
 from ccroute import __version__
-from ccroute.cli import code_cmd, config_cmds, daemon_cmds, keys_cmds, providers_cmds
+from ccroute.cli import (
+    code_cmd,
+    config_cmds,
+    daemon_cmds,
+    keys_cmds,
+    models_cmds,
+    providers_cmds,
+)
 from ccroute.errors import CcrouteError
 
 
@@ -59,6 +66,7 @@ def _root(
 app.add_typer(config_cmds.app, name="config")
 app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(providers_cmds.app, name="providers")
+app.add_typer(models_cmds.app, name="models")
 daemon_cmds.register(app)
 code_cmd.register(app)
 

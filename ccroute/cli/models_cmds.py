@@ -116,7 +116,7 @@ def _fetch(providers: Sequence[ProviderConfig]) -> dict[str, FetchResult]:
 
 
 def _warnings(config: Config, lists: Sequence[ProviderList]) -> list[RouteWarning]:
-    from ccroute.server.models import route_refs
+    from ccroute.routing import route_refs
 
     catalogue = {lst.provider: lst.models for lst in lists if lst.status != "unavailable"}
     return route_warnings(route_refs(config), config, catalogue)

@@ -1,7 +1,7 @@
 """`GET /v1/models` and `GET /v1/models/{model_id}`: ccroute's routes in Anthropic's model shape.
 
-Owns: which model references the configuration names (`route_refs`), the Anthropic model object
-for each (`model_object`), Anthropic's cursor pagination over them (`models_page`), and the two
+Owns: the Anthropic model object for each route `ccroute.routing.route_refs` names
+(`model_object`), Anthropic's cursor pagination over them (`models_page`), and the two
 thin handlers. Everything but the handlers is pure: plain data in, plain data out, no aiohttp,
 no clock (protocol.md §2.7).
 
@@ -21,6 +21,7 @@ from aiohttp import web
 
 from ccroute.config import Config, split_model_ref
 from ccroute.errors import TranslationError
+from ccroute.routing import route_refs
 from ccroute.server.guards import error_response
 from ccroute.server.state import CONFIG
 
@@ -31,17 +32,6 @@ CREATED_AT = "1970-01-01T00:00:00Z"
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
-
-
-def route_refs(config: Config) -> list[str]:
-    """Every distinct model reference the router configuration names, in configuration order.
-
-    Today that is `router.default` alone. This is the one place that knows where routes come
-    from: when the router grows more (background, think, long-context routes, ...), add them
-    here and `/v1/models` lists them.
-    """
-    refs = [config.router.default]
-    return list(dict.fromkeys(refs))
 
 
 def model_object(ref: str, config: Config) -> dict[str, Any]:
