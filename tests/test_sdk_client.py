@@ -104,12 +104,31 @@ def ends_in_error(case: str) -> bool:
 
 
 def upstream_stream_reports_usage(case: str) -> bool:
-    """Whether any chunk of the case's upstream stream carries a `usage` object."""
+    """Whether any chunk of the case's upstream stream carries usage, in its wire's field:
+    `usage` (OpenAI, Anthropic, and `response.usage` in Responses events) or `usageMetadata`
+    (Gemini)."""
     decoder = SSEDecoder()
     for event in decoder.feed(upstream_bytes(case)) + decoder.close():
-        if event.data != "[DONE]" and isinstance(json.loads(event.data).get("usage"), dict):
+        if event.data != "[DONE]" and _has_usage(json.loads(event.data)):
             return True
     return False
+
+
+def _has_usage(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    if any(isinstance(value.get(key), dict) for key in ("usage", "usageMetadata")):
+        return True
+    return any(_has_usage(inner) for inner in value.values())
+
+
+STREAM_FIELDS = ("stream", "stream_options")
+
+
+def upstream_asked_to_stream(body: dict[str, Any], path: str) -> bool:
+    """Whether an upstream request asked for a stream: `"stream": true` in the body, or Gemini's
+    `:streamGenerateContent` method in the URL (protocol.md §5.1)."""
+    return body.get("stream") is True or ":streamGenerateContent" in path
 
 
 ERROR_CASES = [case for case in STREAM_CASES if ends_in_error(case)]
@@ -265,11 +284,21 @@ async def test_sdk_stream_final_message_equals_the_non_stream_message(served: Se
         created, input_tokens_estimated=estimated
     )
 
-    stream_body, plain_body = served.upstream.bodies
-    assert stream_body["stream"] is True
-    assert not plain_body.get("stream")
-    assert stream_body["model"] == plain_body["model"] == upstream_model(case)
-    assert stream_body["messages"] == plain_body["messages"]
+    # The same upstream request both ways, but for asking to stream.
+    (stream_body, plain_body), (stream_path, plain_path) = (
+        served.upstream.bodies,
+        served.upstream.paths,
+    )
+    assert upstream_asked_to_stream(stream_body, stream_path)
+    assert not upstream_asked_to_stream(plain_body, plain_path)
+    unstreamed = [
+        {k: v for k, v in b.items() if k not in STREAM_FIELDS} for b in served.upstream.bodies
+    ]
+    assert unstreamed[0] == unstreamed[1]
+    model = upstream_model(case)
+    for body, path in zip(served.upstream.bodies, served.upstream.paths, strict=True):
+        # The model is in the body, or (Gemini) in the URL.
+        assert body.get("model") == model or f"/models/{model}:" in path
 
 
 @pytest.mark.parametrize("served", ERROR_CASES, indirect=True)
@@ -297,7 +326,11 @@ async def test_upstream_error_reaches_the_sdk_as_the_same_anthropic_error(served
         await client.messages.create(**sdk_kwargs(case, client.messages.create))
     assert created.value.body["error"]["type"] == error_type  # type: ignore[index]
     assert created.value.status_code in STATUS_FOR_ERROR_TYPE[error_type]
-    assert [bool(body.get("stream")) for body in served.upstream.bodies] == [True, False]
+    asked = [
+        upstream_asked_to_stream(body, path)
+        for body, path in zip(served.upstream.bodies, served.upstream.paths, strict=True)
+    ]
+    assert asked == [True, False]
 
 
 # No golden case has an upstream tool call without an id, so this checks normalisation 2 itself:

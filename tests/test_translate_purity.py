@@ -18,6 +18,7 @@ CORE_MODULES = (
     "ccroute.translate.tokens",
     "ccroute.translate.openai",
     "ccroute.translate.anthropic",
+    "ccroute.translate.gemini",
 )
 
 

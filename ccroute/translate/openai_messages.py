@@ -42,6 +42,10 @@ _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 Part = dict[str, Any]
 
+_OPENAI_KINDS = ("reasoning_details", "reasoning_content", "reasoning")
+"""Carrier kinds this wire can send back (another wire's kind, e.g. after a provider's `wire`
+changed mid-conversation, is dropped)."""
+
 
 class _Context:
     """What translating the messages of one request needs besides the messages."""
@@ -262,7 +266,7 @@ def _append_assistant(
             case "thinking" | "redacted_thinking" if in_loop and ctx.target.return_reasoning:
                 signature = block.get("signature", block.get("data"))
                 found = r.decode_signature(signature, ctx.target.scope)
-                if found is not None:
+                if found is not None and found.kind in _OPENAI_KINDS:
                     carried.append((found, str(block.get("thinking") or "")))
     if not texts and not tool_calls:
         return
