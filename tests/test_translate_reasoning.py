@@ -384,3 +384,17 @@ def test_encrypted_only_reasoning_becomes_redacted_thinking_and_round_trips() ->
     assert content[0]["type"] == "redacted_thinking"
     body = openai.build_request(validate_request(next_turn(content)), target=target, stream=False)
     assert body["messages"][1]["reasoning_details"] == [item]
+
+
+def test_another_wires_carrier_for_the_same_scope_is_not_sent_back() -> None:
+    # A provider's wire changed mid-conversation: the Gemini carrier means nothing to Chat
+    # Completions and must not turn into reasoning_details.
+    target = openai.Target(provider="p", model="m")
+    signature = reasoning.encode_signature(target.scope, reasoning.GEMINI_KIND, [{"x": 1}])
+    content = [
+        {"type": "thinking", "thinking": "", "signature": signature},
+        {"type": "tool_use", "id": "call_1", "name": "Bash", "input": {}},
+    ]
+    body = openai.build_request(validate_request(next_turn(content)), target=target, stream=False)
+    assistant = body["messages"][1]
+    assert not {"reasoning_details", "reasoning_content", "reasoning"} & set(assistant)
