@@ -19,6 +19,7 @@ CORE_MODULES = (
     "ccroute.translate.openai",
     "ccroute.translate.anthropic",
     "ccroute.translate.gemini",
+    "ccroute.translate.responses",
 )
 
 
