@@ -285,14 +285,16 @@ async def test_unreachable_upstream_becomes_retryable_overloaded_error(
     assert KEY not in json.dumps(body)
 
 
-async def test_missing_provider_key_is_an_authentication_error_naming_the_fix(
+async def test_missing_provider_key_is_a_permission_error_naming_the_fix(
     aiohttp_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # 403, not 401: Claude Code retries a 401 for minutes as its own expired credential.
     monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
     app = server.create_app(make_config("http://127.0.0.1:9/v1"), token=TOKEN)
     client = await aiohttp_client(app)
     resp = await post_messages(client, anthropic_request())
-    assert resp.status == 401
+    assert resp.status == 403
+    assert (await resp.json())["error"]["type"] == "permission_error"
     message = (await resp.json())["error"]["message"]
     assert "ccroute keys set openrouter" in message
     assert "OPENROUTER_API_KEY" in message
@@ -475,3 +477,16 @@ async def test_request_log_records_the_error_status_sent_to_the_client(
     [line] = [r.getMessage() for r in caplog.records if "route=" in r.getMessage()]
     assert "status=429 rate_limit_error" in line
     assert KEY not in line
+
+
+async def test_a_key_the_provider_rejects_is_a_403_naming_the_provider_and_the_fix(
+    proxy: Any,
+) -> None:
+    fake = FakeOpenAI([error_reply(401, "Incorrect API key provided")], api_key=KEY)
+    client = await proxy(fake)
+    resp = await post_messages(client, anthropic_request())
+    assert resp.status == 403
+    error = (await resp.json())["error"]
+    assert error["type"] == "permission_error"
+    assert "Incorrect API key provided" in error["message"]
+    assert "ccroute keys set openrouter" in error["message"]

@@ -67,6 +67,16 @@ class Exchange:
         err: UpstreamError = self.wire.translator.parse_error(
             status, body, input_tokens=self.input_estimate
         )
+        if err.status == 401:
+            # The provider refused the key ccroute sent. Claude Code would take a 401 for its
+            # own (local) credential expiring and retry it for minutes; 403 stops at once.
+            err = UpstreamError(
+                403,
+                "permission_error",
+                f"Provider '{self.target.provider}' rejected the API key ccroute sent (HTTP "
+                f"401: {err.message}). Set the right key with 'ccroute keys set "
+                f"{self.target.provider}' or the provider's environment variable.",
+            )
         if err.retry_after is None:
             retry_after = headers.get("retry-after")
             if retry_after:

@@ -51,7 +51,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except TranslationError as exc:
         return error_response(400, "invalid_request_error", exc.message)
     except MissingKeyError as exc:
-        return error_response(401, "authentication_error", exc.message)
+        # 403, not 401: Claude Code treats a 401 as its own expired credential and retries it
+        # for minutes; the local token was fine, the provider's key is what is missing.
+        return error_response(403, "permission_error", exc.message)
     except UpstreamError as exc:
         headers = {"retry-after": exc.retry_after} if exc.retry_after else None
         return error_response(exc.status, exc.error_type, exc.message, headers=headers)
