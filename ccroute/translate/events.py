@@ -1,9 +1,11 @@
 """The Anthropic Messages API response and stream shapes, their builders, and error types.
 
 Owns: TypedDicts for the non-streaming response (`Message`) and the SSE events (`StreamEvent`)
-(protocol.md §2.1, §2.4); one builder per event type; the error body and the HTTP status →
-`error.type` table (§2.5). `ccroute.translate.messages` re-exports all of it, so callers
-import from there.
+(protocol.md §2.1, §2.4); one builder per event type and one for the Message; the usage an
+answer reports when the upstream sends none (§2.3, §2.4); the error body and the HTTP status →
+`error.type` table (§2.5). `ccroute.translate.messages` re-exports the shapes and the event
+and error builders, so callers import those from there; the Message builder and the usage
+helpers are imported from here.
 
 Must not import: anything beyond the standard library (no aiohttp, typer, rich, keyring,
 platformdirs; no file, network, clock or random/uuid I/O).
@@ -174,6 +176,28 @@ StreamEvent = (
 # --- event builders (protocol.md §2.4) -----------------------------------------------------------
 
 
+def assistant_message(
+    *,
+    message_id: str,
+    model: str,
+    content: list[ResponseBlock],
+    stop_reason: StopReason | None,
+    stop_sequence: str | None,
+    usage: Usage,
+) -> Message:
+    """An assistant Message (§2.1): a non-streaming answer, or, empty, `message_start`'s."""
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": stop_sequence,
+        "usage": usage,
+    }
+
+
 def message_start(*, message_id: str, model: str, input_tokens: int) -> MessageStartEvent:
     """`message_start` with empty content and usage seeded with an input estimate (§2.4)."""
     usage: Usage = {
@@ -182,17 +206,15 @@ def message_start(*, message_id: str, model: str, input_tokens: int) -> MessageS
         "cache_read_input_tokens": 0,
         "output_tokens": 1,
     }
-    message: Message = {
-        "id": message_id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": usage,
-    }
-    return {"type": "message_start", "message": message}
+    start = assistant_message(
+        message_id=message_id,
+        model=model,
+        content=[],
+        stop_reason=None,
+        stop_sequence=None,
+        usage=usage,
+    )
+    return {"type": "message_start", "message": start}
 
 
 def content_block_start(index: int, content_block: ResponseBlock) -> ContentBlockStartEvent:
@@ -233,6 +255,47 @@ def message_stop() -> MessageStopEvent:
 def ping() -> PingEvent:
     """Keep-alive event; clients skip it (§2.4, §6.3)."""
     return {"type": "ping"}
+
+
+# --- usage when the upstream reports none (protocol.md §2.3, §2.4, §7 item 12) -----------------
+
+CHARS_PER_OUTPUT_TOKEN = 4
+"""Used to estimate output_tokens when the upstream sends no usage."""
+
+
+def estimate_output_tokens(chars: int) -> int:
+    """A stand-in for output_tokens when the upstream reports no usage: chars / 4, rounded up."""
+    return -(-chars // CHARS_PER_OUTPUT_TOKEN)
+
+
+def usage_or_estimate(found: Usage | None, *, input_tokens: int, output_chars: int) -> Usage:
+    """A non-streaming answer's usage: `found` (the upstream's, translated), or else
+    `input_tokens` (the request's estimate) and an output estimate over `output_chars`, the
+    figures a stream of the same answer reports (0 input tokens would break Claude Code's
+    context bar)."""
+    if found is not None:
+        return found
+    return {
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": estimate_output_tokens(output_chars),
+    }
+
+
+def message_delta_usage(found: Usage | None, output_chars: int) -> MessageDeltaUsage:
+    """`message_delta.usage` at the end of a stream: every count of `found` (the upstream's
+    usage, translated), or, when there is none, only `output_tokens` estimated over
+    `output_chars` (the client keeps message_start's input estimate, since absent fields are
+    not replaced, §2.4)."""
+    if found is None:
+        return {"output_tokens": estimate_output_tokens(output_chars)}
+    return {
+        "input_tokens": found["input_tokens"],
+        "cache_creation_input_tokens": found["cache_creation_input_tokens"],
+        "cache_read_input_tokens": found["cache_read_input_tokens"],
+        "output_tokens": found["output_tokens"],
+    }
 
 
 def error_body(error_type: str, message: str) -> ErrorEvent:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from ccroute.translate import messages as m
 from ccroute.translate import reasoning as r
+from ccroute.translate.events import message_delta_usage
 from ccroute.translate.gemini_candidate import (
     candidate_parts,
     error_of,
@@ -25,9 +26,9 @@ from ccroute.translate.gemini_candidate import (
     stop_reason_for,
     usage_from,
 )
-from ccroute.translate.messages import MessageDeltaUsage, StreamEvent, Usage
+from ccroute.translate.messages import StreamEvent, Usage
 from ccroute.translate.openai_errors import stream_error
-from ccroute.translate.openai_response import estimate_output_tokens, tool_use_id
+from ccroute.translate.openai_response import tool_use_id
 from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
 
@@ -154,16 +155,7 @@ class StreamTranslator:
         events = self._start() + self._close_open()
         self._pending = []  # text signatures with no block after them (see the class docstring)
         stop_reason = stop_reason_for(self._finish_reason, has_tool_use=self._tool_blocks > 0)
-        usage: MessageDeltaUsage
-        if self._usage is None:
-            usage = {"output_tokens": estimate_output_tokens(self._output_chars)}
-        else:
-            usage = {
-                "input_tokens": self._usage["input_tokens"],
-                "cache_creation_input_tokens": self._usage["cache_creation_input_tokens"],
-                "cache_read_input_tokens": self._usage["cache_read_input_tokens"],
-                "output_tokens": self._usage["output_tokens"],
-            }
+        usage = message_delta_usage(self._usage, self._output_chars)
         events += [m.message_delta(stop_reason, usage), m.message_stop()]
         self._phase = _Phase.DONE
         return events

@@ -17,14 +17,12 @@ from typing import Any
 
 from ccroute.errors import UpstreamError
 from ccroute.translate import reasoning as r
+from ccroute.translate.events import assistant_message, usage_or_estimate
 from ccroute.translate.messages import Message, ResponseBlock, StopReason, Usage
 from ccroute.translate.openai_errors import parse_error
 from ccroute.translate.partialjson import closing_suffix
 from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
-
-CHARS_PER_OUTPUT_TOKEN = 4
-"""Used to estimate output_tokens when the upstream sends no usage."""
 
 _TOOL_ID = re.compile(r"[a-zA-Z0-9_-]+")
 _decoder = json.JSONDecoder()
@@ -86,11 +84,6 @@ def usage_from(usage: object) -> Usage | None:
         "cache_read_input_tokens": cache_read,
         "output_tokens": _count(usage.get("completion_tokens")),
     }
-
-
-def estimate_output_tokens(chars: int) -> int:
-    """A stand-in for output_tokens when the upstream reports no usage: chars / 4, rounded up."""
-    return -(-chars // CHARS_PER_OUTPUT_TOKEN)
 
 
 def tool_use_id(upstream_id: str | None, *, message_id: str, index: int, used: set[str]) -> str:
@@ -215,22 +208,19 @@ def parse_response(
     stop_sequence = matched_stop_sequence(choice) if stop_reason == "end_turn" else None
     if stop_sequence is not None:
         stop_reason = "stop_sequence"
-    usage = usage_from(body.get("usage")) or {
-        "input_tokens": input_tokens_estimate,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-        "output_tokens": estimate_output_tokens(len(text) + arguments_chars + reasoning_chars),
-    }
-    return {
-        "id": message_id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": stop_sequence,
-        "usage": usage,
-    }
+    usage = usage_or_estimate(
+        usage_from(body.get("usage")),
+        input_tokens=input_tokens_estimate,
+        output_chars=len(text) + arguments_chars + reasoning_chars,
+    )
+    return assistant_message(
+        message_id=message_id,
+        model=model,
+        content=content,
+        stop_reason=stop_reason,
+        stop_sequence=stop_sequence,
+        usage=usage,
+    )
 
 
 def _reasoning_blocks(message: dict[str, Any], target: Target | None) -> list[ResponseBlock]:

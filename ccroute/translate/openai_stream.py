@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from ccroute.translate import messages as m
 from ccroute.translate import reasoning as r
-from ccroute.translate.messages import MessageDeltaUsage, StreamEvent, Usage
+from ccroute.translate.events import message_delta_usage
+from ccroute.translate.messages import StreamEvent, Usage
 from ccroute.translate.openai_errors import stream_error
 from ccroute.translate.openai_response import (
     arguments_complete,
-    estimate_output_tokens,
     matched_stop_sequence,
     stop_reason_for,
     tool_use_id,
@@ -172,16 +172,7 @@ class StreamTranslator:
         stop_sequence = self._stop_sequence if stop_reason == "end_turn" else None
         if stop_sequence is not None:
             stop_reason = "stop_sequence"
-        usage: MessageDeltaUsage
-        if self._usage is None:
-            usage = {"output_tokens": estimate_output_tokens(self._output_chars)}
-        else:
-            usage = {
-                "input_tokens": self._usage["input_tokens"],
-                "cache_creation_input_tokens": self._usage["cache_creation_input_tokens"],
-                "cache_read_input_tokens": self._usage["cache_read_input_tokens"],
-                "output_tokens": self._usage["output_tokens"],
-            }
+        usage = message_delta_usage(self._usage, self._output_chars)
         events += [m.message_delta(stop_reason, usage, stop_sequence), m.message_stop()]
         self._phase = _Phase.DONE
         return events

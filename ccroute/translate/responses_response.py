@@ -18,17 +18,11 @@ from typing import Any
 from ccroute.errors import UpstreamError
 from ccroute.translate import reasoning as r
 from ccroute.translate.content import JOIN
-from ccroute.translate.messages import (
-    Message,
-    MessageDeltaUsage,
-    ResponseBlock,
-    StopReason,
-    Usage,
-)
+from ccroute.translate.events import assistant_message, usage_or_estimate
+from ccroute.translate.messages import Message, ResponseBlock, StopReason, Usage
 from ccroute.translate.openai_errors import parse_error
 from ccroute.translate.openai_response import (
     arguments_complete,
-    estimate_output_tokens,
     parse_arguments,
     stop_reason_for,
     tool_use_id,
@@ -141,22 +135,6 @@ def usage_from(usage: object) -> Usage | None:
     }
 
 
-def delta_usage(usage: object, output_chars: int) -> MessageDeltaUsage:
-    """`message_delta.usage` at the end of a stream: every count from `usage_from`, or, when
-    the response carries no usage, only `output_tokens` estimated over `output_chars` (the
-    client keeps message_start's input estimate, since absent fields are not replaced, §2.4).
-    """
-    found = usage_from(usage)
-    if found is None:
-        return {"output_tokens": estimate_output_tokens(output_chars)}
-    return {
-        "input_tokens": found["input_tokens"],
-        "cache_creation_input_tokens": found["cache_creation_input_tokens"],
-        "cache_read_input_tokens": found["cache_read_input_tokens"],
-        "output_tokens": found["output_tokens"],
-    }
-
-
 SERVER_ERROR_CODES = frozenset({"server_error", "vector_store_timeout"})
 """`error.code` values that are the upstream's fault; `rate_limit_exceeded` is a rate limit and
 any other code (invalid_prompt, the image codes, ...) a problem with the request."""
@@ -262,22 +240,17 @@ def parse_response(
         has_tool_use=any(block["type"] == "tool_use" for block in content),
         tool_input_complete=complete,
     )
-    usage = usage_from(body.get("usage")) or {
-        "input_tokens": input_tokens_estimate,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-        "output_tokens": estimate_output_tokens(chars),
-    }
-    return {
-        "id": message_id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": usage,
-    }
+    usage = usage_or_estimate(
+        usage_from(body.get("usage")), input_tokens=input_tokens_estimate, output_chars=chars
+    )
+    return assistant_message(
+        message_id=message_id,
+        model=model,
+        content=content,
+        stop_reason=stop_reason,
+        stop_sequence=None,
+        usage=usage,
+    )
 
 
 def _count(value: object) -> int:

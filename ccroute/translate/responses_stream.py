@@ -16,16 +16,17 @@ from typing import Any, Literal
 
 from ccroute.translate import messages as m
 from ccroute.translate.content import JOIN
+from ccroute.translate.events import message_delta_usage
 from ccroute.translate.messages import StreamEvent
 from ccroute.translate.openai_response import arguments_complete, tool_use_id
 from ccroute.translate.partialjson import closing_suffix
 from ccroute.translate.responses_response import (
-    delta_usage,
     failure_error,
     message_text,
     reasoning_signature,
     reasoning_text,
     stop_reason_of,
+    usage_from,
 )
 from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
@@ -93,8 +94,8 @@ class StreamTranslator:
       `.done` event (or the done item) supplies the arguments when no delta did. Arguments cut
       off mid-object get one closing `input_json_delta` before the block stops.
     - `response.completed` / `response.incomplete`: close the open block, then `message_delta`
-      (stop_reason from `responses_response.stop_reason_of`, usage from `delta_usage`) and
-      `message_stop`.
+      (stop_reason from `responses_response.stop_reason_of`, usage from `usage_from` via
+      `events.message_delta_usage`) and `message_stop`.
     - `response.failed` and `error` events end the stream with one `error` event
       (`responses_response.failure_error`); so does an upstream stream that ends (`finish`) before
       any of these terminal events: no `message_stop` follows.
@@ -349,7 +350,7 @@ class StreamTranslator:
             has_tool_use=bool(self._calls),
             tool_input_complete=all(arguments_complete(c.arguments) for c in self._calls.values()),
         )
-        usage = delta_usage(response.get("usage"), self._output_chars)
+        usage = message_delta_usage(usage_from(response.get("usage")), self._output_chars)
         self._phase = _Phase.DONE
         return [*events, m.message_delta(stop_reason, usage), m.message_stop()]
 
