@@ -1,48 +1,31 @@
 """OpenAI `chat.completion.chunk` stream → Anthropic stream events.
 
 Owns: `StreamTranslator` (protocol.md §2.4 event order, §3.2 chunk format and tolerated quirks,
-§3.3 mappings, §4.4 reasoning, §4.7 mid-stream errors, §7 items 1, 4, 10-13). Exported through
-`ccroute.translate.openai`.
+§3.3 mappings, §4.4 reasoning, §4.7 mid-stream errors, §7 items 1, 4, 10-13): reading the
+chunks; the Anthropic side (message, blocks, end) is its base `block_writer.BlockWriter`'s.
+Exported through `ccroute.translate.openai`.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from ccroute.translate import messages as m
 from ccroute.translate import reasoning as r
-from ccroute.translate.events import message_delta_usage
-from ccroute.translate.messages import StreamEvent, Usage
+from ccroute.translate.block_writer import BlockWriter, OpenBlock, Phase
+from ccroute.translate.messages import StopReason, StreamEvent
 from ccroute.translate.openai_errors import stream_error
 from ccroute.translate.openai_response import (
     arguments_complete,
     matched_stop_sequence,
     stop_reason_for,
-    tool_use_id,
     usage_from,
 )
-from ccroute.translate.partialjson import closing_suffix
-from ccroute.translate.target import Target
-from ccroute.translate.toolnames import ToolNames
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-class _Phase(enum.Enum):
-    IDLE = "idle"  # nothing emitted yet
-    STREAMING = "streaming"  # message_start emitted
-    DONE = "done"  # message_stop or an error event emitted; later input is ignored
-
-
-@dataclass(frozen=True)
-class _OpenBlock:
-    kind: Literal["text", "tool_use", "thinking", "redacted_thinking"]
-    index: int
 
 
 @dataclass
@@ -67,7 +50,7 @@ class _ToolCall:
     arguments: str = field(default="", repr=False)
 
 
-class StreamTranslator:
+class StreamTranslator(BlockWriter):
     """Translates one upstream chat.completion stream into Anthropic stream events.
 
     Feed each parsed `data:` JSON chunk (not `[DONE]`) to `feed`, then call `finish` once on
@@ -102,64 +85,29 @@ class StreamTranslator:
     interleaved by the upstream) cannot be sent and are dropped.
     """
 
-    def __init__(
-        self,
-        *,
-        message_id: str,
-        model: str,
-        input_tokens_estimate: int,
-        target: Target | None = None,
-        tool_names: ToolNames | None = None,
-    ) -> None:
-        """`model` is the name Claude Code asked for; `target` scopes reasoning signatures
-        (None: an empty scope, for tests); `tool_names` maps upstream tool names back."""
-        self._message_id = message_id
-        self._model = model
-        self._input_estimate = input_tokens_estimate
-        self._scope = target.scope if target is not None else ""
-        self._names = tool_names if tool_names is not None else ToolNames()
+    def _init_wire(self) -> None:
         self._reasoning: _Reasoning | None = None
-        self._phase = _Phase.IDLE
-        self._open: _OpenBlock | None = None
-        self._next_index = 0
         self._calls: dict[int, _ToolCall] = {}
-        self._tool_ids: set[str] = set()
-        self._tool_blocks = 0
-        self._held_whitespace = ""
         self._finish_reason: str | None = None
         self._stop_sequence: str | None = None
-        self._usage: Usage | None = None
-        self._output_chars = 0
 
-    def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
-        """One upstream chunk → the Anthropic events it implies (maybe none)."""
-        if self._phase is _Phase.DONE:
-            return []
-        if not isinstance(chunk, dict):
-            return self._start()  # not a chunk object: nothing to translate
+    def _translate(self, chunk: dict[str, Any]) -> list[StreamEvent]:
         error = chunk.get("error")
         if error:
-            return self._fail(error)
+            return self._fail(*stream_error(error))
         events = self._start()
         choices = chunk.get("choices")
         for choice in choices if isinstance(choices, list) else ():
             if isinstance(choice, dict) and choice.get("index", 0) == 0:
                 events += self._choice(choice)
-                if self._done():
+                if self._phase is Phase.DONE:
                     return events
         usage = usage_from(chunk.get("usage"))
         if usage is not None:
             self._usage = usage
         return events
 
-    def finish(self) -> list[StreamEvent]:
-        """End of the upstream stream → close the open block, `message_delta`, `message_stop`.
-
-        Emits them exactly once; later calls (or calls after an error event) return [].
-        """
-        if self._phase is _Phase.DONE:
-            return []
-        events = self._start() + self._close_open()
+    def _stop_reason(self) -> tuple[StopReason, str | None]:
         stop_reason = stop_reason_for(
             self._finish_reason,
             has_tool_use=self._tool_blocks > 0,
@@ -172,24 +120,9 @@ class StreamTranslator:
         stop_sequence = self._stop_sequence if stop_reason == "end_turn" else None
         if stop_sequence is not None:
             stop_reason = "stop_sequence"
-        usage = message_delta_usage(self._usage, self._output_chars)
-        events += [m.message_delta(stop_reason, usage, stop_sequence), m.message_stop()]
-        self._phase = _Phase.DONE
-        return events
+        return stop_reason, stop_sequence
 
     # --- transitions ------------------------------------------------------------------------
-
-    def _done(self) -> bool:
-        return self._phase is _Phase.DONE
-
-    def _start(self) -> list[StreamEvent]:
-        if self._phase is not _Phase.IDLE:
-            return []
-        self._phase = _Phase.STREAMING
-        start = m.message_start(
-            message_id=self._message_id, model=self._model, input_tokens=self._input_estimate
-        )
-        return [start]
 
     def _choice(self, choice: dict[str, Any]) -> list[StreamEvent]:
         delta = choice.get("delta")
@@ -205,7 +138,7 @@ class StreamTranslator:
                     events += self._tool_call(call, position)
         match choice.get("finish_reason"):
             case "error":
-                events += self._fail(None)
+                events += self._fail(*stream_error(None))
             case str() as finish_reason:
                 self._finish_reason = finish_reason
                 self._stop_sequence = matched_stop_sequence(choice)
@@ -235,12 +168,9 @@ class StreamTranslator:
         if not text:
             return events
         if segment.block_index is None:
-            index = segment.block_index = self._open_block("thinking")
-            block: m.ThinkingBlock = {"type": "thinking", "thinking": "", "signature": ""}
-            events.append(m.content_block_start(index, block))
-        self._output_chars += len(text)
-        delta: m.ThinkingDelta = {"type": "thinking_delta", "thinking": text}
-        events.append(m.content_block_delta(segment.block_index, delta))
+            segment.block_index, start = self._open_thinking()
+            events.append(start)
+        events.append(self._thinking(segment.block_index, text))
         return events
 
     def _end_reasoning(self, segment: _Reasoning) -> list[StreamEvent]:
@@ -249,34 +179,10 @@ class StreamTranslator:
         details = segment.details.items()
         signature = r.encode_signature(self._scope, segment.kind, details)
         if segment.block_index is not None:
-            self._open = None
-            delta: m.SignatureDelta = {"type": "signature_delta", "signature": signature}
-            return [
-                m.content_block_delta(segment.block_index, delta),
-                m.content_block_stop(segment.block_index),
-            ]
+            return self._sign(segment.block_index, signature)
         if not details:
             return []
-        index = self._open_block("redacted_thinking")
-        self._open = None
-        block: m.RedactedThinkingBlock = {"type": "redacted_thinking", "data": signature}
-        return [m.content_block_start(index, block), m.content_block_stop(index)]
-
-    def _text(self, text: str) -> list[StreamEvent]:
-        match self._open:
-            case _OpenBlock(kind="text", index=index):
-                self._output_chars += len(text)
-                return [m.content_block_delta(index, {"type": "text_delta", "text": text})]
-        if not text.strip():
-            self._held_whitespace += text
-            return []
-        text, self._held_whitespace = self._held_whitespace + text, ""
-        events = self._close_open()
-        index = self._open_block("text")
-        self._output_chars += len(text)
-        events.append(m.content_block_start(index, {"type": "text", "text": ""}))
-        events.append(m.content_block_delta(index, {"type": "text_delta", "text": text}))
-        return events
+        return self._redacted(signature)
 
     def _tool_call(self, fragment: dict[str, Any], position: int) -> list[StreamEvent]:
         key = fragment.get("index")
@@ -307,71 +213,27 @@ class StreamTranslator:
             call.pending += arguments
             if call.name is None:
                 return events  # cannot open a tool_use block without a name yet
-            events += self._open_tool_use(call)
+            call.block_index, events = self._open_tool_use(call.upstream_id, call.name)
             arguments, call.pending = call.pending, ""
         return events + self._arguments(call, arguments)
 
-    def _open_tool_use(self, call: _ToolCall) -> list[StreamEvent]:
-        events = self._close_open()
-        self._held_whitespace = ""
-        index = self._open_block("tool_use")
-        call.block_index = index
-        self._tool_blocks += 1
-        block_id = tool_use_id(
-            call.upstream_id, message_id=self._message_id, index=index, used=self._tool_ids
-        )
-        block: m.ResponseToolUseBlock = {
-            "type": "tool_use",
-            "id": block_id,
-            "name": self._names.claude(call.name or ""),
-            "input": {},
-        }
-        events.append(m.content_block_start(index, block))
-        return events
-
     def _arguments(self, call: _ToolCall, arguments: str) -> list[StreamEvent]:
         index = call.block_index
-        if not arguments or index is None or self._open != _OpenBlock("tool_use", index):
+        if not arguments or index is None or self._open != OpenBlock("tool_use", index):
             return []  # nothing to send, or the block was closed already (see class docstring)
         if call.arguments and arguments.lstrip().startswith("{") and _is_json(call.arguments):
             return []  # the whole arguments repeated after they were already complete
         call.arguments += arguments
-        self._output_chars += len(arguments)
-        delta: m.InputJSONDelta = {"type": "input_json_delta", "partial_json": arguments}
-        return [m.content_block_delta(index, delta)]
-
-    def _open_block(
-        self, kind: Literal["text", "tool_use", "thinking", "redacted_thinking"]
-    ) -> int:
-        index = self._next_index
-        self._next_index += 1
-        self._open = _OpenBlock(kind, index)
-        return index
+        return [self._tool_input(index, arguments)]
 
     def _close_open(self) -> list[StreamEvent]:
         if self._reasoning is not None:
             return self._end_reasoning(self._reasoning)
-        if self._open is None:
-            return []
-        opened, self._open = self._open, None
-        events = self._seal_tool_input(opened.index) if opened.kind == "tool_use" else []
-        return [*events, m.content_block_stop(opened.index)]
+        return super()._close_open()
 
-    def _seal_tool_input(self, index: int) -> list[StreamEvent]:
-        """A last `input_json_delta` that makes cut-off arguments a whole JSON object (§3.2)."""
-        call = next((c for c in self._calls.values() if c.block_index == index), None)
-        if call is None or not call.arguments or _is_json(call.arguments):
-            return []
-        suffix = closing_suffix(call.arguments)
-        if not suffix:
-            return []  # not the start of a JSON object: nothing appended can mend it
-        delta: m.InputJSONDelta = {"type": "input_json_delta", "partial_json": suffix}
-        return [m.content_block_delta(index, delta)]
-
-    def _fail(self, error: object) -> list[StreamEvent]:
-        error_type, message = stream_error(error)
-        self._phase = _Phase.DONE
-        return [m.error_body(error_type, message)]
+    def _tool_arguments(self, block: OpenBlock) -> str:
+        call = next((c for c in self._calls.values() if c.block_index == block.index), None)
+        return call.arguments if call is not None else ""
 
 
 def _is_json(text: str) -> bool:
