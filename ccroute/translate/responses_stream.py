@@ -1,25 +1,24 @@
 """OpenAI Responses API stream events → Anthropic stream events.
 
-Owns: `StreamTranslator` (protocol.md §2.4 event order, §7 items 1, 4, 10-13). The upstream's
-typed events and their fields are listed, with sources, in `ccroute.translate.responses`; the
-mappings shared with the non-streaming answer live in `responses_response`. Exported through
-`ccroute.translate.responses`.
+Owns: `StreamTranslator` (protocol.md §2.4 event order, §7 items 1, 4, 10-13): reading the
+events; the Anthropic side (message, blocks, end) is its base `block_writer.BlockWriter`'s. The
+upstream's typed events and their fields are listed, with sources, in
+`ccroute.translate.responses`; the mappings shared with the non-streaming answer live in
+`responses_response`. Exported through `ccroute.translate.responses`.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from ccroute.translate import messages as m
+from ccroute.translate.block_writer import BlockWriter, OpenBlock, Phase
 from ccroute.translate.content import JOIN
 from ccroute.translate.events import message_delta_usage
 from ccroute.translate.messages import StreamEvent
-from ccroute.translate.openai_response import arguments_complete, tool_use_id
-from ccroute.translate.partialjson import closing_suffix
+from ccroute.translate.openai_response import arguments_complete
 from ccroute.translate.responses_response import (
     failure_error,
     message_text,
@@ -28,25 +27,8 @@ from ccroute.translate.responses_response import (
     stop_reason_of,
     usage_from,
 )
-from ccroute.translate.target import Target
-from ccroute.translate.toolnames import ToolNames
-
-BlockKind = Literal["text", "tool_use", "thinking", "redacted_thinking"]
 
 _UNFINISHED = "The provider's stream ended before the response was completed."
-
-
-class _Phase(enum.Enum):
-    IDLE = "idle"  # nothing emitted yet
-    STREAMING = "streaming"  # message_start emitted
-    DONE = "done"  # message_stop or an error event emitted; later input is ignored
-
-
-@dataclass(frozen=True)
-class _OpenBlock:
-    kind: BlockKind
-    index: int
-    key: object  # the output item the block belongs to (its output_index)
 
 
 @dataclass
@@ -69,7 +51,7 @@ class _Call:
     arguments: str = field(default="", repr=False)
 
 
-class StreamTranslator:
+class StreamTranslator(BlockWriter):
     """Translates one upstream Responses API event stream into Anthropic stream events.
 
     Feed each parsed `data:` JSON event (its `type` names it) to `feed`; call `finish` once at
@@ -106,43 +88,17 @@ class StreamTranslator:
     was already closed by a later item cannot be sent and are dropped.
     """
 
-    def __init__(
-        self,
-        *,
-        message_id: str,
-        model: str,
-        input_tokens_estimate: int,
-        target: Target | None = None,
-        tool_names: ToolNames | None = None,
-    ) -> None:
-        """`model` is the name Claude Code asked for; `target` scopes reasoning signatures
-        (None: an empty scope, for tests); `tool_names` maps upstream tool names back."""
-        self._message_id = message_id
-        self._model = model
-        self._input_estimate = input_tokens_estimate
-        self._scope = target.scope if target is not None else ""
-        self._names = tool_names if tool_names is not None else ToolNames()
-        self._phase = _Phase.IDLE
-        self._open: _OpenBlock | None = None
-        self._next_index = 0
+    def _init_wire(self) -> None:
         self._reasoning: dict[object, _Reasoning] = {}
         self._calls: dict[object, _Call] = {}
         self._keys: dict[str, object] = {}  # item id → output_index
         self._texted: set[object] = set()  # message items that sent text deltas
         self._signed: set[object] = set()  # reasoning items whose block was closed
-        self._tool_ids: set[str] = set()
-        self._held_whitespace = ""
-        self._output_chars = 0
 
-    def feed(self, event: dict[str, Any]) -> list[StreamEvent]:
-        """One upstream event → the Anthropic events it implies (maybe none)."""
-        if self._phase is _Phase.DONE:
-            return []
-        if not isinstance(event, dict):
-            return self._start()  # not an event object: nothing to translate
+    def _translate(self, event: dict[str, Any]) -> list[StreamEvent]:
         kind = event.get("type")
         if kind == "error":
-            return self._fail(event)
+            return self._failure(event)
         events = self._start()
         key = self._key_of(event)
         match kind:
@@ -152,7 +108,7 @@ class StreamTranslator:
                 events += self._item_done(key, event.get("item"))
             case "response.output_text.delta" | "response.refusal.delta":
                 self._texted.add(key)
-                events += self._text(key, _string(event.get("delta")))
+                events += self._text(_string(event.get("delta")), key)
             case "response.function_call_arguments.delta":
                 events += self._arguments(key, _string(event.get("delta")))
             case "response.function_call_arguments.done":
@@ -168,16 +124,15 @@ class StreamTranslator:
             case "response.failed":
                 response = event.get("response")
                 error = response.get("error") if isinstance(response, dict) else None
-                events += self._fail(error)
+                events += self._failure(error)
         return events
 
     def finish(self) -> list[StreamEvent]:
         """End of the upstream stream. After a terminal event: nothing more. Before one: the
         response never finished, so one `error` event (`api_error`) ends the stream."""
-        if self._phase is _Phase.DONE:
+        if self._phase is Phase.DONE:
             return []
-        self._phase = _Phase.DONE
-        return [m.error_body("api_error", _UNFINISHED)]
+        return self._fail("api_error", _UNFINISHED)
 
     # --- transitions ------------------------------------------------------------------------
 
@@ -192,15 +147,6 @@ class StreamTranslator:
                 self._keys.setdefault(item_id, key)
             return key
         return self._keys.get(item_id) if isinstance(item_id, str) else None
-
-    def _start(self) -> list[StreamEvent]:
-        if self._phase is not _Phase.IDLE:
-            return []
-        self._phase = _Phase.STREAMING
-        start = m.message_start(
-            message_id=self._message_id, model=self._model, input_tokens=self._input_estimate
-        )
-        return [start]
 
     def _item_added(self, key: object, item: object) -> list[StreamEvent]:
         if not isinstance(item, dict):
@@ -227,7 +173,7 @@ class StreamTranslator:
                 return events + self._end_reasoning(key)
             case "message":
                 if key not in self._texted:
-                    events += self._text(key, message_text(item))
+                    events += self._text(message_text(item), key)
                 self._held_whitespace = ""
                 if self._open is not None and self._open.kind == "text":
                     events += self._close_open()
@@ -248,18 +194,15 @@ class StreamTranslator:
         events: list[StreamEvent] = []
         if segment.block_index is None:
             events += self._close_open()
-            segment.block_index = self._open_block("thinking", key)
-            block: m.ThinkingBlock = {"type": "thinking", "thinking": "", "signature": ""}
-            events.append(m.content_block_start(segment.block_index, block))
+            segment.block_index, start = self._open_thinking(key)
+            events.append(start)
         elif not self._is_open("thinking", key):
             return events  # its block was closed by another item: cannot add to it
         if segment.text and part != segment.part:
             text = JOIN + text
         segment.part = part
         segment.text += text
-        self._output_chars += len(text)
-        delta: m.ThinkingDelta = {"type": "thinking_delta", "thinking": text}
-        events.append(m.content_block_delta(segment.block_index, delta))
+        events.append(self._thinking(segment.block_index, text))
         return events
 
     def _end_reasoning(self, key: object) -> list[StreamEvent]:
@@ -272,56 +215,18 @@ class StreamTranslator:
         if segment.block_index is not None:
             if not self._is_open("thinking", key):
                 return []
-            self._open = None
-            delta: m.SignatureDelta = {"type": "signature_delta", "signature": signature}
-            return [
-                m.content_block_delta(segment.block_index, delta),
-                m.content_block_stop(segment.block_index),
-            ]
+            return self._sign(segment.block_index, signature)
         if not segment.item.get("encrypted_content"):
             return []
-        events = self._close_open()
-        index = self._open_block("redacted_thinking", key)
-        self._open = None
-        block: m.RedactedThinkingBlock = {"type": "redacted_thinking", "data": signature}
-        return [*events, m.content_block_start(index, block), m.content_block_stop(index)]
-
-    def _text(self, key: object, text: str) -> list[StreamEvent]:
-        if not text:
-            return []
-        if self._open is not None and self._open.kind == "text":
-            self._output_chars += len(text)
-            delta: m.TextDelta = {"type": "text_delta", "text": text}
-            return [m.content_block_delta(self._open.index, delta)]
-        if not text.strip():
-            self._held_whitespace += text
-            return []
-        text, self._held_whitespace = self._held_whitespace + text, ""
-        events = self._close_open()
-        index = self._open_block("text", key)
-        self._output_chars += len(text)
-        events.append(m.content_block_start(index, {"type": "text", "text": ""}))
-        events.append(m.content_block_delta(index, {"type": "text_delta", "text": text}))
-        return events
+        return self._close_open() + self._redacted(signature, key)
 
     def _open_call(self, key: object, item: dict[str, Any]) -> list[StreamEvent]:
         name = item.get("name")
         if not isinstance(name, str) or not name or key in self._calls:
             return []
-        events = self._close_open()
-        self._held_whitespace = ""
-        index = self._open_block("tool_use", key)
-        self._calls[key] = _Call(index)
         call_id = item.get("call_id") if isinstance(item.get("call_id"), str) else None
-        block: m.ResponseToolUseBlock = {
-            "type": "tool_use",
-            "id": tool_use_id(
-                call_id or None, message_id=self._message_id, index=index, used=self._tool_ids
-            ),
-            "name": self._names.claude(name),
-            "input": {},
-        }
-        events.append(m.content_block_start(index, block))
+        index, events = self._open_tool_use(call_id or None, name, key)
+        self._calls[key] = _Call(index)
         return events + self._arguments(key, _string(item.get("arguments")))
 
     def _arguments(self, key: object, arguments: str) -> list[StreamEvent]:
@@ -329,9 +234,7 @@ class StreamTranslator:
         if not arguments or call is None or not self._is_open("tool_use", key):
             return []  # nothing to send, or the block was closed already
         call.arguments += arguments
-        self._output_chars += len(arguments)
-        delta: m.InputJSONDelta = {"type": "input_json_delta", "partial_json": arguments}
-        return [m.content_block_delta(call.block_index, delta)]
+        return [self._tool_input(call.block_index, arguments)]
 
     def _arguments_done(self, key: object, arguments: str) -> list[StreamEvent]:
         """The complete arguments: sent only when no delta sent any of them."""
@@ -351,42 +254,20 @@ class StreamTranslator:
             tool_input_complete=all(arguments_complete(c.arguments) for c in self._calls.values()),
         )
         usage = message_delta_usage(usage_from(response.get("usage")), self._output_chars)
-        self._phase = _Phase.DONE
-        return [*events, m.message_delta(stop_reason, usage), m.message_stop()]
-
-    def _open_block(self, kind: BlockKind, key: object) -> int:
-        index = self._next_index
-        self._next_index += 1
-        self._open = _OpenBlock(kind, index, key)
-        return index
-
-    def _is_open(self, kind: BlockKind, key: object) -> bool:
-        return self._open is not None and (self._open.kind, self._open.key) == (kind, key)
+        return events + self._end(stop_reason, usage)
 
     def _close_open(self) -> list[StreamEvent]:
-        opened = self._open
-        if opened is None:
-            return []
-        if opened.kind == "thinking":
-            return self._end_reasoning(opened.key)
-        self._open = None
-        events = self._seal_tool_input(opened.key) if opened.kind == "tool_use" else []
-        return [*events, m.content_block_stop(opened.index)]
+        if self._open is not None and self._open.kind == "thinking":
+            return self._end_reasoning(self._open.key)
+        return super()._close_open()
 
-    def _seal_tool_input(self, key: object) -> list[StreamEvent]:
-        """A last `input_json_delta` that makes cut-off arguments a whole JSON object; none
-        when they are whole already or cannot be mended (`partialjson.closing_suffix`)."""
-        call = self._calls.get(key)
-        suffix = closing_suffix(call.arguments) if call is not None and call.arguments else None
-        if call is None or not suffix:
-            return []
-        delta: m.InputJSONDelta = {"type": "input_json_delta", "partial_json": suffix}
-        return [m.content_block_delta(call.block_index, delta)]
+    def _tool_arguments(self, block: OpenBlock) -> str:
+        call = self._calls.get(block.key)
+        return call.arguments if call is not None else ""
 
-    def _fail(self, error: object) -> list[StreamEvent]:
+    def _failure(self, error: object) -> list[StreamEvent]:
         failed = failure_error(error)
-        self._phase = _Phase.DONE
-        return [m.error_body(failed.error_type, failed.message)]
+        return self._fail(failed.error_type, failed.message)
 
 
 def _string(value: object) -> str:
