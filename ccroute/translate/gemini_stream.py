@@ -1,23 +1,21 @@
 """Gemini `streamGenerateContent?alt=sse` chunks → Anthropic stream events.
 
 Owns: `StreamTranslator` for the gemini wire (protocol.md §2.4 event order, §5.4 chunks, §5.5
-finishReason, §5.6 usage, §5.7 thought signatures, §7 items 1, 10, 12, 13). `gemini_response`
-runs the same translator over a non-streaming answer, so both give the same blocks. Exported
-through `ccroute.translate.gemini`.
+finishReason, §5.6 usage, §5.7 thought signatures, §7 items 1, 10, 12, 13): reading the parts
+and placing the signatures; the Anthropic side (message, blocks, end) is its base
+`block_writer.BlockWriter`'s. `gemini_response` runs the same translator over a non-streaming
+answer, so both give the same blocks. Exported through `ccroute.translate.gemini`.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
 """
 
 from __future__ import annotations
 
-import enum
 import json
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from ccroute.translate import messages as m
 from ccroute.translate import reasoning as r
-from ccroute.translate.events import message_delta_usage
+from ccroute.translate.block_writer import BlockWriter
 from ccroute.translate.gemini_candidate import (
     candidate_parts,
     error_of,
@@ -26,34 +24,15 @@ from ccroute.translate.gemini_candidate import (
     stop_reason_for,
     usage_from,
 )
-from ccroute.translate.messages import StreamEvent, Usage
+from ccroute.translate.messages import StopReason, StreamEvent
 from ccroute.translate.openai_errors import stream_error
-from ccroute.translate.openai_response import tool_use_id
-from ccroute.translate.target import Target
-from ccroute.translate.toolnames import ToolNames
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 Anchor = dict[str, Any]
 
 
-class _Phase(enum.Enum):
-    IDLE = "idle"  # nothing emitted yet
-    STREAMING = "streaming"  # message_start emitted
-    DONE = "done"  # message_stop or an error event emitted; later input is ignored
-
-
-@dataclass
-class _Open:
-    """The open block: a thinking block collecting signature anchors, or a text block."""
-
-    kind: Literal["thinking", "text"]
-    index: int
-    ordinal: int = 0  # text blocks: position among the message's text blocks
-    anchors: list[Anchor] = field(default_factory=list)  # thinking blocks: what they carry
-
-
-class StreamTranslator:
+class StreamTranslator(BlockWriter):
     """Translates one Gemini SSE stream (each `data:` a `GenerateContentResponse`) into Anthropic
     stream events.
 
@@ -94,40 +73,12 @@ class StreamTranslator:
       `invalid_request_error` event. Nothing follows either.
     """
 
-    def __init__(
-        self,
-        *,
-        message_id: str,
-        model: str,
-        input_tokens_estimate: int,
-        target: Target | None = None,
-        tool_names: ToolNames | None = None,
-    ) -> None:
-        """`model` is the name Claude Code asked for; `target` scopes the signatures ccroute
-        mints (None: an empty scope, for tests); `tool_names` maps upstream tool names back."""
-        self._message_id = message_id
-        self._model = model
-        self._input_estimate = input_tokens_estimate
-        self._scope = target.scope if target is not None else ""
-        self._names = tool_names if tool_names is not None else ToolNames()
-        self._phase = _Phase.IDLE
-        self._open: _Open | None = None
+    def _init_wire(self) -> None:
+        self._anchors: list[Anchor] = []  # what the open thinking block carries
         self._pending: list[Anchor] = []  # text signatures waiting for the next thinking block
-        self._next_index = 0
-        self._texts = 0
-        self._held_whitespace = ""
-        self._tool_ids: set[str] = set()
-        self._tool_blocks = 0
         self._finish_reason: str | None = None
-        self._usage: Usage | None = None
-        self._output_chars = 0
 
-    def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
-        """One upstream chunk → the Anthropic events it implies (maybe none)."""
-        if self._phase is _Phase.DONE:
-            return []
-        if not isinstance(chunk, dict):
-            return self._start()  # not a response object: nothing to translate
+    def _translate(self, chunk: dict[str, Any]) -> list[StreamEvent]:
         error = error_of(chunk)
         if error is not None:
             return self._fail(*stream_error(error))
@@ -145,31 +96,11 @@ class StreamTranslator:
             self._usage = usage
         return events
 
-    def finish(self) -> list[StreamEvent]:
-        """End of the upstream stream → close the open block, `message_delta`, `message_stop`.
-
-        Emits them exactly once; later calls (or calls after an error event) return [].
-        """
-        if self._phase is _Phase.DONE:
-            return []
-        events = self._start() + self._close_open()
-        self._pending = []  # text signatures with no block after them (see the class docstring)
-        stop_reason = stop_reason_for(self._finish_reason, has_tool_use=self._tool_blocks > 0)
-        usage = message_delta_usage(self._usage, self._output_chars)
-        events += [m.message_delta(stop_reason, usage), m.message_stop()]
-        self._phase = _Phase.DONE
-        return events
+    def _stop_reason(self) -> tuple[StopReason, str | None]:
+        # text signatures still in `_pending` go nowhere (see the class docstring)
+        return stop_reason_for(self._finish_reason, has_tool_use=self._tool_blocks > 0), None
 
     # --- transitions ------------------------------------------------------------------------
-
-    def _start(self) -> list[StreamEvent]:
-        if self._phase is not _Phase.IDLE:
-            return []
-        self._phase = _Phase.STREAMING
-        start = m.message_start(
-            message_id=self._message_id, model=self._model, input_tokens=self._input_estimate
-        )
-        return [start]
 
     def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
         signature = part.get("thoughtSignature")
@@ -182,48 +113,27 @@ class StreamTranslator:
         if part.get("thought") is True:
             return self._thought(text, signature)
         if "text" in part or signature is not None:
-            return self._text(text, signature)
+            return self._text_part(text, signature)
         return []  # parts Claude Code has no block for (executableCode, inlineData, ...)
 
     def _thought(self, text: str, signature: str | None) -> list[StreamEvent]:
         events: list[StreamEvent] = []
-        if self._open is None or self._open.kind != "thinking":
+        if not self._is_open("thinking"):
             events += self._close_open()
-            events += self._open_thinking()
-        opened = self._open
-        assert opened is not None
+            events += self._open_carrier()
+        assert self._open is not None
         if text:
-            self._output_chars += len(text)
-            delta: m.ThinkingDelta = {"type": "thinking_delta", "thinking": text}
-            events.append(m.content_block_delta(opened.index, delta))
+            events.append(self._thinking(self._open.index, text))
         if signature is not None:
-            opened.anchors.append({"on": "thought", "sig": signature})
+            self._anchors.append({"on": "thought", "sig": signature})
             events += self._close_open()  # a signature ends a thought run: one run, one block
         return events
 
-    def _text(self, text: str, signature: str | None) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
-        if self._open is not None and self._open.kind == "text":
-            if text:
-                self._output_chars += len(text)
-                events.append(m.content_block_delta(self._open.index, _text_delta(text)))
-        elif text.strip():
-            text, self._held_whitespace = self._held_whitespace + text, ""
-            events += self._close_open()
-            events += self._flush_pending()
-            index = self._open_block()
-            self._open = _Open("text", index, ordinal=self._texts)
-            self._texts += 1
-            self._output_chars += len(text)
-            events.append(m.content_block_start(index, {"type": "text", "text": ""}))
-            events.append(m.content_block_delta(index, _text_delta(text)))
-        else:
-            self._held_whitespace += text
+    def _text_part(self, text: str, signature: str | None) -> list[StreamEvent]:
+        events = self._text(text)
         if signature is not None:
             # The text block it belongs to: the open one, else the next one to open.
-            ordinal = (
-                self._open.ordinal if self._open and self._open.kind == "text" else self._texts
-            )
+            ordinal = self._texts - 1 if self._is_open("text") else self._texts
             self._pending.append({"on": "text", "n": ordinal, "sig": signature})
         return events
 
@@ -231,75 +141,37 @@ class StreamTranslator:
         name = call.get("name")
         if not isinstance(name, str) or not name:
             return []  # a call without a name cannot become a tool_use block
-        self._held_whitespace = ""
         events: list[StreamEvent] = []
-        if self._open is not None and self._open.kind == "text":
+        if self._is_open("text"):
             events += self._close_open()
-        carrier_needed = self._open is None and bool(self._pending or signature)
-        index = self._next_index + (1 if carrier_needed else 0)
-        upstream_id = call.get("id") if isinstance(call.get("id"), str) else None
-        block_id = tool_use_id(
-            upstream_id or None, message_id=self._message_id, index=index, used=self._tool_ids
-        )
         if signature is not None:
             self._pending.append({"on": "call", "n": self._tool_blocks, "sig": signature})
-        if self._open is not None:  # a thinking block: it carries what is waiting, then closes
-            events += self._close_open()
-        events += self._flush_pending()
-        index = self._open_block()
-        self._open = None
-        self._tool_blocks += 1
-        block: m.ResponseToolUseBlock = {
-            "type": "tool_use",
-            "id": block_id,
-            "name": self._names.claude(name),
-            "input": {},
-        }
-        events.append(m.content_block_start(index, block))
+        upstream_id = call.get("id") if isinstance(call.get("id"), str) else None
+        index, opening = self._open_tool_use(upstream_id or None, name)
+        events += opening
         args = call.get("args")
         if isinstance(args, dict) and args:
-            arguments = _compact(args)
-            self._output_chars += len(arguments)
-            delta: m.InputJSONDelta = {"type": "input_json_delta", "partial_json": arguments}
-            events.append(m.content_block_delta(index, delta))
-        events.append(m.content_block_stop(index))
-        return events
+            events.append(self._tool_input(index, _compact(args)))
+        return events + self._close_open()
 
-    def _open_block(self) -> int:
-        index = self._next_index
-        self._next_index += 1
-        return index
+    def _make_room(self) -> list[StreamEvent]:
+        """Close the open block (a thinking block carries what is waiting), then put
+        signatures still waiting in an empty thinking block of their own."""
+        events = self._close_open()
+        if not self._pending:
+            return events
+        return events + self._open_carrier() + self._close_open()
 
-    def _open_thinking(self) -> list[StreamEvent]:
+    def _open_carrier(self) -> list[StreamEvent]:
         """Open a thinking block; it takes over the signatures waiting for one."""
-        index = self._open_block()
-        self._open = _Open("thinking", index, anchors=self._pending)
-        self._pending = []
-        block: m.ThinkingBlock = {"type": "thinking", "thinking": "", "signature": ""}
-        return [m.content_block_start(index, block)]
+        _, start = self._open_thinking()
+        self._anchors, self._pending = self._pending, []
+        return [start]
 
     def _close_open(self) -> list[StreamEvent]:
-        opened, self._open = self._open, None
-        if opened is None:
-            return []
-        if opened.kind == "text":
-            return [m.content_block_stop(opened.index)]
-        opened.anchors += self._pending
-        self._pending = []
-        signature = r.encode_signature(self._scope, r.GEMINI_KIND, opened.anchors)
-        delta: m.SignatureDelta = {"type": "signature_delta", "signature": signature}
-        return [m.content_block_delta(opened.index, delta), m.content_block_stop(opened.index)]
-
-    def _flush_pending(self) -> list[StreamEvent]:
-        """Signatures still waiting (nothing is open) → an empty thinking block carrying them."""
-        if not self._pending:
-            return []
-        return self._open_thinking() + self._close_open()
-
-    def _fail(self, error_type: str, message: str) -> list[StreamEvent]:
-        self._phase = _Phase.DONE
-        return [m.error_body(error_type, message)]
-
-
-def _text_delta(text: str) -> m.TextDelta:
-    return {"type": "text_delta", "text": text}
+        if self._open is None or self._open.kind != "thinking":
+            return super()._close_open()
+        anchors = self._anchors + self._pending
+        self._anchors, self._pending = [], []
+        signature = r.encode_signature(self._scope, r.GEMINI_KIND, anchors)
+        return self._sign(self._open.index, signature)
