@@ -17,7 +17,8 @@ from typing import Any, cast
 
 from ccroute.errors import UpstreamError
 from ccroute.translate import openai_errors
-from ccroute.translate.events import Message, StreamEvent, error_body
+from ccroute.translate.block_writer import BlockWriter, Phase
+from ccroute.translate.events import Message, StreamEvent
 from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
 
@@ -159,7 +160,7 @@ def _completed(body: dict[str, Any], message_id: str, model: str, estimate: int)
     return cast(Message, message)
 
 
-class StreamTranslator:
+class StreamTranslator(BlockWriter):
     """The streaming half of the contract for an upstream that already speaks Anthropic SSE.
 
     The server does not use it: the `anthropic` wire is `passthrough`, so its stream is relayed
@@ -170,41 +171,25 @@ class StreamTranslator:
     `error`) — and it also closes a stream the upstream cut: `finish` returns one
     `overloaded_error` event when neither end arrived (Claude Code may retry it, §2.5), else
     nothing. A chunk that is not an object with a string `type` ends the stream with an
-    `api_error` event.
+    `api_error` event. Of its base `block_writer.BlockWriter` it uses only the stream's phase
+    and the error event that ends it: the upstream writes the message itself.
     """
-
-    def __init__(
-        self,
-        *,
-        message_id: str,
-        model: str,
-        input_tokens_estimate: int,
-        target: Target | None = None,
-        tool_names: ToolNames | None = None,
-    ) -> None:
-        self.message_id = message_id
-        self.model = model
-        self.ended = False
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
         """The Anthropic events for one upstream SSE event's parsed `data` (the event itself)."""
-        if self.ended:
+        if self._phase is Phase.DONE:
             return []
         if not isinstance(chunk, dict) or not isinstance(chunk.get("type"), str):
-            self.ended = True
             message = "The provider sent a stream event that is not an Anthropic event."
-            return [error_body("api_error", message)]
+            return self._fail("api_error", message)
         if chunk["type"] in ("message_stop", "error"):
-            self.ended = True
+            self._phase = Phase.DONE
         return [cast(StreamEvent, chunk)]
 
     def finish(self) -> list[StreamEvent]:
         """The events that end the stream once the upstream stopped sending."""
-        if self.ended:
+        if self._phase is Phase.DONE:
             return []
-        self.ended = True
-        return [
-            error_body(
-                "overloaded_error", "The provider's stream ended before its message_stop event."
-            )
-        ]
+        return self._fail(
+            "overloaded_error", "The provider's stream ended before its message_stop event."
+        )

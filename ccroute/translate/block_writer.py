@@ -11,7 +11,8 @@ non-whitespace text, the whitespace before it held (§7 item 1); tool_use block 
 `input_json_delta` that mends cut-off arguments (§3.2); thinking blocks, `signature_delta` and
 `redacted_thinking` blocks (§4.4); the end (`message_delta` with the stop reason and the usage
 or an output estimate, `message_stop`); and the one `error` event that ends a failed stream
-(§2.5). A wire's subclass reads its upstream format and calls these.
+(§2.5). A wire's subclass reads its upstream format and calls these; the anthropic wire's
+passthrough `StreamTranslator` (`anthropic_response`) uses only the phase and the error event.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
 """
