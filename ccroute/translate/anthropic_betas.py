@@ -7,14 +7,15 @@ a beta header must go together with that header, or the upstream answers a hard 
 policy is for providers that speak the core Messages API but not Anthropic's extras (DeepSeek,
 Kimi, GLM, ... behind their `/anthropic` endpoints), so it also drops what only Anthropic's own
 servers can do: top-level Anthropic-only fields and server tools (§1.2, §1.5, §7 item 17).
-Exported through `ccroute.translate.anthropic`.
+Also `without_assistant_blocks`, which `anthropic_request` uses to drop reasoning ccroute
+minted for another wire. Exported through `ccroute.translate.anthropic`.
 
 Must not import: anything beyond the standard library, `ccroute.errors` and `ccroute.translate`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 STRIPPED_FIELDS = (
@@ -87,7 +88,9 @@ def strip_betas(body: dict[str, Any]) -> None:
         else:
             del body["output_config"]
     _strip_tools(body)
-    body["messages"] = _fold_system_messages(_without_server_blocks(body["messages"]))
+    body["messages"] = _fold_system_messages(
+        without_assistant_blocks(body["messages"], _server_block)
+    )
 
 
 def _strip_tools(body: dict[str, Any]) -> None:
@@ -114,19 +117,25 @@ def _strip_tools(body: dict[str, Any]) -> None:
         body.pop("tool_choice", None)
 
 
-def _without_server_blocks(messages: Sequence[Any]) -> list[Any]:
+def without_assistant_blocks(messages: Sequence[Any], drop: Callable[[Any], bool]) -> list[Any]:
+    """`messages` without the assistant content blocks `drop` picks. A message that loses none
+    is kept as it is; an assistant message left with no block is left out."""
     out: list[Any] = []
     for message in messages:
         content = message.get("content")
         if message.get("role") != "assistant" or not isinstance(content, list):
             out.append(message)
             continue
-        blocks = [b for b in content if b.get("type") not in SERVER_TOOL_BLOCKS]
+        blocks = [block for block in content if not drop(block)]
         if len(blocks) == len(content):
             out.append(message)
         elif blocks:
             out.append({**message, "content": blocks})
     return out
+
+
+def _server_block(block: Any) -> bool:
+    return block.get("type") in SERVER_TOOL_BLOCKS
 
 
 def _fold_system_messages(messages: Sequence[Any]) -> list[Any]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ccroute.errors import TranslationError
-from ccroute.translate.anthropic_betas import strip_betas
+from ccroute.translate.anthropic_betas import strip_betas, without_assistant_blocks
 from ccroute.translate.messages import MessagesRequest
 from ccroute.translate.openai_request import USER_HASH_HEX
 from ccroute.translate.reasoning import SIGNATURE_PREFIX
@@ -145,7 +145,7 @@ def _sanitised(req: MessagesRequest, target: Target) -> dict[str, Any]:
     """A shallow copy of `req` with the model, signatures, user id and betas handled."""
     body: dict[str, Any] = dict(req)
     body["model"] = target.model
-    body["messages"] = _without_minted_reasoning(req["messages"])
+    body["messages"] = without_assistant_blocks(req["messages"], minted)
     metadata = body.get("metadata")
     if isinstance(metadata, Mapping) and "user_id" in metadata:
         body["metadata"] = _metadata(metadata, send_user=target.send_user)
@@ -192,18 +192,3 @@ def minted(block: Mapping[str, Any]) -> bool:
         case _:
             return False
     return isinstance(value, str) and value.startswith(SIGNATURE_PREFIX)
-
-
-def _without_minted_reasoning(messages: Sequence[Any]) -> list[Any]:
-    out: list[Any] = []
-    for message in messages:
-        content = message.get("content")
-        if message.get("role") != "assistant" or not isinstance(content, list):
-            out.append(message)
-            continue
-        blocks = [block for block in content if not minted(block)]
-        if len(blocks) == len(content):
-            out.append(message)
-        elif blocks:
-            out.append({**message, "content": blocks})
-    return out
