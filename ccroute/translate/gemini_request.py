@@ -118,16 +118,13 @@ def _build(req: MessagesRequest, target: Target) -> dict[str, Any]:
         if choice:
             body["toolConfig"] = {"functionCallingConfig": _calling_config(choice, names)}
     body["generationConfig"] = _generation_config(req, target)
-    for key, value in target.extra_body.items():
-        body.setdefault(key, _plain(value))
+    for key, value in target.extra_fields().items():
+        body.setdefault(key, value)
     return body
 
 
 def _generation_config(req: MessagesRequest, target: Target) -> dict[str, Any]:
-    max_tokens = req["max_tokens"]
-    if target.max_tokens is not None:
-        max_tokens = min(max_tokens, target.max_tokens)
-    max_tokens = max(max_tokens, 1)
+    max_tokens = target.output_tokens(req["max_tokens"])
     config: dict[str, Any] = {"maxOutputTokens": max_tokens}
     for source, key in (("temperature", "temperature"), ("top_p", "topP"), ("top_k", "topK")):
         value = req.get(source)
@@ -220,12 +217,3 @@ def _calling_config(choice: ToolChoice, names: ToolNames) -> dict[str, Any]:
         case "tool":
             return {"mode": "ANY", "allowedFunctionNames": [names.upstream(choice["name"])]}
     raise TranslationError(f"tool_choice.type: unknown {choice['type']!r}")
-
-
-def _plain(value: Any) -> Any:
-    """Config values (read-only mappings, tuples) as plain JSON types."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value

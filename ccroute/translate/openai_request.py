@@ -98,10 +98,7 @@ def build_request(req: MessagesRequest, *, target: Target, stream: bool) -> dict
 def _build(req: MessagesRequest, target: Target, stream: bool) -> dict[str, Any]:
     names = tool_names_for(req)
     body: dict[str, Any] = {"model": target.model, "messages": messages_for(req, target, names)}
-    max_tokens = req["max_tokens"]
-    if target.max_tokens is not None:
-        max_tokens = min(max_tokens, target.max_tokens)
-    max_tokens = max(max_tokens, 1)
+    max_tokens = target.output_tokens(req["max_tokens"])
     body["max_tokens"] = max_tokens
     for key in ("temperature", "top_p"):
         value = req.get(key)
@@ -119,7 +116,7 @@ def _build(req: MessagesRequest, target: Target, stream: bool) -> dict[str, Any]
             if choice.get("disable_parallel_tool_use") and choice["type"] != "none":
                 body["parallel_tool_calls"] = False
     body.update(_reasoning_fields(req, target, max_tokens))
-    user = _user(req) if target.send_user else None
+    user = hashed_user(req) if target.send_user else None
     if user:
         body["user"] = user
     top_cache = req.get("cache_control")
@@ -128,21 +125,14 @@ def _build(req: MessagesRequest, target: Target, stream: bool) -> dict[str, Any]
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-    for key, value in target.extra_body.items():
-        body.setdefault(key, _plain(value))
+    for key, value in target.extra_fields().items():
+        body.setdefault(key, value)
     return body
 
 
-def _plain(value: Any) -> Any:
-    """Config values (read-only mappings, tuples) as plain JSON types."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _user(req: MessagesRequest) -> str | None:
+def hashed_user(req: MessagesRequest) -> str | None:
+    """The `user` sent for `metadata.user_id`: its sha256, `USER_HASH_HEX` hex digits (§7
+    item 16); None without one."""
     metadata = req.get("metadata")
     user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
     if not isinstance(user_id, str) or not user_id:

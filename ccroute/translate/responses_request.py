@@ -11,7 +11,6 @@ Must not import: anything beyond the standard library, `ccroute.errors` and `ccr
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -21,8 +20,8 @@ from ccroute.translate.content import system_text
 from ccroute.translate.messages import MessagesRequest, ToolChoice, ToolDefinition
 from ccroute.translate.openai_request import (
     EFFORT_FOR_BUDGET,
-    USER_HASH_HEX,
     forward_headers,
+    hashed_user,
     strip_schema,
     tool_names_for,
 )
@@ -109,10 +108,7 @@ def _build(req: MessagesRequest, target: Target, stream: bool) -> dict[str, Any]
     if instructions:
         body["instructions"] = instructions
     body["input"] = input_for(req, target, names)
-    max_tokens = req["max_tokens"]
-    if target.max_tokens is not None:
-        max_tokens = min(max_tokens, target.max_tokens)
-    body["max_output_tokens"] = max(max_tokens, MIN_OUTPUT_TOKENS)
+    body["max_output_tokens"] = target.output_tokens(req["max_tokens"], MIN_OUTPUT_TOKENS)
     for key in ("temperature", "top_p"):
         value = req.get(key)
         if value is not None:
@@ -131,7 +127,7 @@ def _build(req: MessagesRequest, target: Target, stream: bool) -> dict[str, Any]
     if target.return_reasoning and target.reasoning != "none":
         body["include"] = [ENCRYPTED_REASONING]
     body["store"] = False
-    user = _user(req) if target.send_user else None
+    user = hashed_user(req) if target.send_user else None
     if user:
         body["user"] = user
     if stream:
@@ -139,14 +135,6 @@ def _build(req: MessagesRequest, target: Target, stream: bool) -> dict[str, Any]
     for key, value in target.extra_body.items():
         body.setdefault(key, json.loads(json.dumps(value)))  # read-only config → plain JSON
     return body
-
-
-def _user(req: MessagesRequest) -> str | None:
-    metadata = req.get("metadata")
-    user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
-    if isinstance(user_id, str) and user_id:
-        return hashlib.sha256(user_id.encode()).hexdigest()[:USER_HASH_HEX]
-    return None
 
 
 def _reasoning(req: MessagesRequest, target: Target) -> dict[str, str]:

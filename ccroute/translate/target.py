@@ -56,3 +56,22 @@ class Target:
     def scope(self) -> str:
         """`provider/model`: the key reasoning signatures are bound to."""
         return f"{self.provider}/{self.model}"
+
+    def output_tokens(self, requested: int, minimum: int = 1) -> int:
+        """The output cap to send for a request's `max_tokens` of `requested`: clamped to
+        `max_tokens`, raised to `minimum` (protocol.md §7 item 9)."""
+        if self.max_tokens is not None:
+            requested = min(requested, self.max_tokens)
+        return max(requested, minimum)
+
+    def extra_fields(self) -> dict[str, Any]:
+        """`extra_body` as plain JSON types (read-only mappings → dicts, tuples → lists)."""
+        return {key: _plain(value) for key, value in self.extra_body.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
