@@ -26,33 +26,39 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
-import string
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.fakes.base import (
+    SSE_HEADERS,
+    FakeUpstream,
+    RecordedRequest,
+    open_sse,
+    openai_error_body,
+    random_id,
+    split,
+    split_in,
+)
+
 JSON = dict[str, Any]
 Script = Sequence["Reply"] | Callable[[JSON], "Reply"]
 ReasoningStyle = Literal["openrouter", "deepseek"]
 
-_ALNUM = string.ascii_letters + string.digits
 _CREATED = 1_700_000_000
 
 
 def new_completion_id() -> str:
     """An id in the shape OpenAI uses for completions (`chatcmpl-...`)."""
-    return "chatcmpl-" + "".join(secrets.choice(_ALNUM) for _ in range(29))
+    return random_id("chatcmpl-", 29)
 
 
 def new_tool_call_id() -> str:
     """An id in the shape OpenAI uses for tool calls (`call_` + 24 alphanumerics)."""
-    return "call_" + "".join(secrets.choice(_ALNUM) for _ in range(24))
+    return random_id("call_", 24)
 
 
 @dataclass(frozen=True)
@@ -165,7 +171,7 @@ class Reply:
         else:
             chunks.append(chunk({"role": "assistant", "content": ""}))
         chunks.extend(chunk(delta) for delta in self.reasoning_deltas())
-        for piece in _split(self.text or "", self.chunk_size):
+        for piece in split(self.text or "", self.chunk_size):
             chunks.append(chunk({"content": piece}))
         for index, call in enumerate(self.tool_calls):
             chunks.append(
@@ -182,7 +188,7 @@ class Reply:
                     }
                 )
             )
-            for piece in _split_in(call.arguments, self.args_fragments):
+            for piece in split_in(call.arguments, self.args_fragments):
                 chunks.append(
                     chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
                 )
@@ -214,17 +220,17 @@ class Reply:
         take the other keys from the fragments) gives back exactly `reasoning_details`.
         """
         if self.reasoning_style == "deepseek":
-            pieces = _split(self.reasoning or "", self.chunk_size)
+            pieces = split(self.reasoning or "", self.chunk_size)
             return [{"reasoning_content": piece} for piece in pieces]
         if not self.reasoning_details:
-            return [{"reasoning": piece} for piece in _split(self.reasoning or "", self.chunk_size)]
+            return [{"reasoning": piece} for piece in split(self.reasoning or "", self.chunk_size)]
         deltas: list[JSON] = []
         for item in self.reasoning_details:
             if item.get("type") != _TEXT:
                 deltas.append({"reasoning_details": [dict(item)]})
                 continue
             base = {k: v for k, v in item.items() if k not in ("text", "signature")}
-            for piece in _split(str(item.get("text") or ""), self.chunk_size):
+            for piece in split(str(item.get("text") or ""), self.chunk_size):
                 deltas.append({"reasoning": piece, "reasoning_details": [{**base, "text": piece}]})
             if "signature" in item:
                 fragment = {**base, "text": "", "signature": item["signature"]}
@@ -268,20 +274,6 @@ class Reply:
 
 
 _TEXT = "reasoning.text"
-
-
-def _split(text: str, size: int) -> list[str]:
-    size = max(1, size)
-    return [text[i : i + size] for i in range(0, len(text), size)]
-
-
-def _split_in(text: str, parts: int) -> list[str]:
-    """Split `text` into up to `parts` non-empty consecutive pieces."""
-    if not text:
-        return []
-    parts = max(1, min(parts, len(text)))
-    step = -(-len(text) // parts)
-    return _split(text, step)
 
 
 # -- reply builders ----------------------------------------------------------------------------
@@ -396,7 +388,7 @@ def error_reply(
 
     Pass e.g. `headers={"retry-after": "2"}` for rate limits.
     """
-    body = {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+    body = openai_error_body(message, error_type, param=param, code=code)
     return Reply(kind="error", status=status, body=body, headers=dict(headers or {}), delay=delay)
 
 
@@ -493,35 +485,7 @@ def parse_sse_data(raw: bytes | str) -> list[JSON | str]:
 # -- the fake server ---------------------------------------------------------------------------
 
 
-@dataclass
-class RecordedRequest:
-    """What the fake received: method, path (no query), query string, headers, parsed JSON,
-    and when it arrived (`received_at`, `time.monotonic()` seconds, comparable between requests
-    of one process)."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    json: Any
-    received_at: float = 0.0
-
-    def header(self, name: str) -> str | None:
-        """Case-insensitive header lookup."""
-        lowered = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == lowered:
-                return value
-        return None
-
-    @property
-    def messages(self) -> list[JSON]:
-        if isinstance(self.json, dict) and isinstance(self.json.get("messages"), list):
-            return list(self.json["messages"])
-        return []
-
-
-class FakeOpenAI:
+class FakeOpenAI(FakeUpstream[Reply]):
     """A scripted OpenAI-compatible upstream. See the module docstring.
 
     - `POST <any prefix>/chat/completions` answers from the script;
@@ -531,7 +495,12 @@ class FakeOpenAI:
     - every request (including rejected ones) is appended to `requests`;
     - problems the fake itself detects (script exhausted, body not JSON) are appended to
       `problems` and answered with a 500, so a test can assert `fake.problems == []`.
+    The script queue, `app` and `serve_in_thread` (base URL `http://127.0.0.1:<port>/v1`) are
+    `FakeUpstream`'s.
     """
+
+    base_path = "/v1"
+    thread_name = "fake-openai-upstream"
 
     def __init__(
         self,
@@ -541,74 +510,46 @@ class FakeOpenAI:
         models: Sequence[str] = ("fake/model",),
         always_include_usage: bool = False,
     ) -> None:
-        self.requests: list[RecordedRequest] = []
-        self.problems: list[str] = []
+        super().__init__(script)
         self.api_key = api_key
         self.models = list(models)
         self.always_include_usage = always_include_usage
-        self._lock = threading.Lock()
-        self._queue: list[Reply] = []
-        self._responder: Callable[[JSON], Reply] | None = None
-        self.set_script(script if script is not None else [])
-
-    # -- script ---------------------------------------------------------------------------------
-
-    def set_script(self, script: Script) -> None:
-        """Replace the script: a list of replies (consumed in order) or a callable."""
-        with self._lock:
-            if callable(script):
-                self._responder = script
-                self._queue = []
-            else:
-                self._responder = None
-                self._queue = list(script)
-
-    def add(self, *replies: Reply) -> None:
-        """Append replies to a list script."""
-        with self._lock:
-            self._queue.extend(replies)
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
         """The recorded `chat/completions` requests, in arrival order."""
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
-    def _next_reply(self, body: JSON) -> Reply | None:
-        with self._lock:
-            responder = self._responder
-            if responder is None:
-                return self._queue.pop(0) if self._queue else None
-        return responder(body)
+    def _key_rejected(self, recorded: RecordedRequest) -> web.Response | None:
+        """The 401 for a request without the Bearer key (when `api_key` is set), else None."""
+        if self.api_key is None or recorded.header("Authorization") == f"Bearer {self.api_key}":
+            return None
+        return _error_response(
+            401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key"
+        )
 
-    # -- aiohttp app ----------------------------------------------------------------------------
-
-    @property
-    def app(self) -> web.Application:
-        """A fresh `web.Application` serving this fake (state lives on the FakeOpenAI)."""
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        return app
+    async def _scripted(self, raw: bytes, parsed: Any, number: int) -> Any:
+        """The script's reply for a request body (after the reply's `delay`), or the response
+        already due: a 400 for a body that is not a JSON object and a 500 for an exhausted
+        script (both recorded in `problems`; `number` is the request's, for the message), or a
+        "json"/"error" reply's body."""
+        if not isinstance(parsed, dict):
+            self.problems.append(f"request body is not a JSON object: {raw[:200]!r}")
+            return _error_response(
+                400, "Request body must be a JSON object.", "invalid_request_error"
+            )
+        reply = self._next_reply(parsed)
+        if reply is None:
+            self.problems.append(f"script exhausted at request #{number}")
+            return _error_response(500, "fake upstream: script exhausted", "server_error")
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.kind in ("json", "error"):
+            return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
+        return reply
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        received_at = time.monotonic()
-        raw = await request.read()
-        parsed: Any = None
-        if raw:
-            try:
-                parsed = json.loads(raw)
-            except ValueError:
-                parsed = None
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=request.query_string,
-            headers=dict(request.headers),
-            json=parsed,
-            received_at=received_at,
-        )
-        with self._lock:
-            self.requests.append(recorded)
-
+        raw, parsed, recorded = await self._record(request)
         is_chat = request.path.endswith("/chat/completions")
         is_models = request.path.endswith("/models")
         if not (is_chat and request.method == "POST") and not (
@@ -619,17 +560,9 @@ class FakeOpenAI:
                 f"Unknown request URL: {request.method} {request.path}",
                 "invalid_request_error",
             )
-
-        if self.api_key is not None:
-            expected = f"Bearer {self.api_key}"
-            if recorded.header("Authorization") != expected:
-                return _error_response(
-                    401,
-                    "Incorrect API key provided.",
-                    "invalid_request_error",
-                    code="invalid_api_key",
-                )
-
+        rejected = self._key_rejected(recorded)
+        if rejected is not None:
+            return rejected
         if is_models:
             return web.json_response(
                 {
@@ -640,23 +573,9 @@ class FakeOpenAI:
                     ],
                 }
             )
-
-        if not isinstance(parsed, dict):
-            self.problems.append(f"request body is not a JSON object: {raw[:200]!r}")
-            return _error_response(
-                400, "Request body must be a JSON object.", "invalid_request_error"
-            )
-
-        reply = self._next_reply(parsed)
-        if reply is None:
-            self.problems.append(f"script exhausted at request #{len(self.chat_requests)}")
-            return _error_response(500, "fake upstream: script exhausted", "server_error")
-
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
-
-        if reply.kind in ("json", "error"):
-            return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
+        reply = await self._scripted(raw, parsed, len(self.chat_requests))
+        if isinstance(reply, web.StreamResponse):
+            return reply
 
         if reply.kind == "completion" and not parsed.get("stream"):
             if reply.cut_after is not None:
@@ -679,15 +598,9 @@ class FakeOpenAI:
         if reply.cut_after is not None:
             items, truncate = items[: reply.cut_after], True
 
-        response = web.StreamResponse(
-            status=reply.status,
-            headers={
-                "Content-Type": "text/event-stream",
-                "Cache-Control": "no-cache",
-                **dict(reply.headers),
-            },
+        response = await open_sse(
+            request, status=reply.status, headers={**SSE_HEADERS, **reply.headers}
         )
-        await response.prepare(request)
         for item in items:
             if reply.chunk_delay:
                 await asyncio.sleep(reply.chunk_delay)
@@ -702,54 +615,6 @@ class FakeOpenAI:
             await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
-
-    # -- background thread ----------------------------------------------------------------------
-
-    @contextmanager
-    def serve_in_thread(self, *, timeout: float = 10.0) -> Iterator[str]:
-        """Serve on 127.0.0.1:<free port> from a background thread; yields the base URL
-        `http://127.0.0.1:<port>/v1`. Stops the server and joins the thread on exit."""
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        state: dict[str, Any] = {}
-
-        async def start() -> None:
-            runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            state["runner"] = runner
-            state["port"] = runner.addresses[0][1]
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(start())
-            except BaseException as exc:
-                state["error"] = exc
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-
-        thread = threading.Thread(target=run, name="fake-openai-upstream", daemon=True)
-        thread.start()
-        try:
-            if not ready.wait(timeout):
-                raise RuntimeError("fake upstream did not start in time")
-            if "error" in state:
-                raise RuntimeError(f"fake upstream failed to start: {state['error']!r}")
-            yield f"http://127.0.0.1:{state['port']}/v1"
-        finally:
-            if "runner" in state:
-                future = asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop)
-                try:
-                    future.result(timeout)
-                finally:
-                    loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
-            if not thread.is_alive():
-                loop.close()
 
 
 async def _drop_connection(request: web.Request, *, pause: float) -> None:
@@ -775,7 +640,6 @@ async def _drop_connection(request: web.Request, *, pause: float) -> None:
 
 
 def _error_response(
-    status: int, message: str, error_type: str, *, code: str | None = None
+    status: int, message: str, error_type: str = "invalid_request_error", *, code: str | None = None
 ) -> web.Response:
-    body = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
-    return web.json_response(body, status=status)
+    return web.json_response(openai_error_body(message, error_type, code=code), status=status)
