@@ -9,8 +9,8 @@ the subclass's `_dispatch`) or from a background thread (`serve_in_thread`, the 
 the subclass's `base_path`). A subclass answers in its own wire format.
 
 Helpers for the answers: `serve_app_in_thread` (any app, on loopback), `send_sse` / `open_sse`
-(an SSE response), `openai_error_body` (the OpenAI error shape several fakes send), `split` /
-`split_in` (text in streamed pieces) and `random_id`.
+(an SSE response), `openai_error_body` / `openai_error_response` (the OpenAI error shape
+several fakes send), `split` / `split_in` (text in streamed pieces) and `random_id`.
 """
 
 from __future__ import annotations
@@ -64,6 +64,13 @@ def openai_error_body(
 ) -> JSON:
     """An OpenAI-shaped error body: `{"error": {message, type, param, code}}`."""
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+
+
+def openai_error_response(
+    status: int, message: str, error_type: str = "invalid_request_error", *, code: str | None = None
+) -> web.Response:
+    """An HTTP `status` answer with `openai_error_body`."""
+    return web.json_response(openai_error_body(message, error_type, code=code), status=status)
 
 
 @dataclass

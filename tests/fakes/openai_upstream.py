@@ -39,6 +39,7 @@ from tests.fakes.base import (
     RecordedRequest,
     open_sse,
     openai_error_body,
+    openai_error_response,
     random_id,
     split,
     split_in,
@@ -524,7 +525,7 @@ class FakeOpenAI(FakeUpstream[Reply]):
         """The 401 for a request without the Bearer key (when `api_key` is set), else None."""
         if self.api_key is None or recorded.header("Authorization") == f"Bearer {self.api_key}":
             return None
-        return _error_response(
+        return openai_error_response(
             401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key"
         )
 
@@ -535,13 +536,13 @@ class FakeOpenAI(FakeUpstream[Reply]):
         "json"/"error" reply's body."""
         if not isinstance(parsed, dict):
             self.problems.append(f"request body is not a JSON object: {raw[:200]!r}")
-            return _error_response(
+            return openai_error_response(
                 400, "Request body must be a JSON object.", "invalid_request_error"
             )
         reply = self._next_reply(parsed)
         if reply is None:
             self.problems.append(f"script exhausted at request #{number}")
-            return _error_response(500, "fake upstream: script exhausted", "server_error")
+            return openai_error_response(500, "fake upstream: script exhausted", "server_error")
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.kind in ("json", "error"):
@@ -555,7 +556,7 @@ class FakeOpenAI(FakeUpstream[Reply]):
         if not (is_chat and request.method == "POST") and not (
             is_models and request.method == "GET"
         ):
-            return _error_response(
+            return openai_error_response(
                 404,
                 f"Unknown request URL: {request.method} {request.path}",
                 "invalid_request_error",
@@ -637,9 +638,3 @@ async def _drop_connection(request: web.Request, *, pause: float) -> None:
         await asyncio.sleep(pause)
     if not transport.is_closing():
         transport.abort()
-
-
-def _error_response(
-    status: int, message: str, error_type: str = "invalid_request_error", *, code: str | None = None
-) -> web.Response:
-    return web.json_response(openai_error_body(message, error_type, code=code), status=status)

@@ -21,28 +21,33 @@ raw events verbatim; `json_reply` / `error_reply` a body with a status.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import secrets
-import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.fakes.base import (
+    SSE_HEADERS,
+    openai_error_body,
+    openai_error_response,
+    random_id,
+    send_sse,
+    split,
+    split_in,
+)
 from tests.fakes.openai_upstream import FakeOpenAI, RecordedRequest
 
 JSON = dict[str, Any]
 Script = Sequence["Reply"] | Callable[[JSON], "Reply"]
 
-_ALNUM = string.ascii_letters + string.digits
 _CREATED = 1_700_000_000
 
 
 def new_id(prefix: str) -> str:
     """An id in the shape the API uses (`resp_`, `msg_`, `fc_`, `rs_`, `call_` + 24 alnum)."""
-    return prefix + "".join(secrets.choice(_ALNUM) for _ in range(24))
+    return random_id(prefix, 24)
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,7 @@ def _reasoning_events(reasoning: Reasoning, index: int, size: int) -> list[JSON]
                 "part": {"type": "summary_text", "text": ""},
             }
         )
-        for piece in _split(text, size):
+        for piece in split(text, size):
             events.append({"type": "response.reasoning_summary_text.delta", **part, "delta": piece})
         events.append({"type": "response.reasoning_summary_text.done", **part, "text": text})
         events.append(
@@ -264,7 +269,7 @@ def _message_events(item_id: str, text: str, index: int, size: int) -> list[JSON
         },
         {"type": "response.content_part.added", **where, "part": empty},
     ]
-    for piece in _split(text, size):
+    for piece in split(text, size):
         events.append(
             {"type": "response.output_text.delta", **where, "delta": piece, "logprobs": []}
         )
@@ -289,7 +294,7 @@ def _call_events(call: Call, index: int, fragments: int) -> list[JSON]:
             "item": _call(call, "in_progress"),
         }
     ]
-    for piece in _split_in(call.arguments, fragments):
+    for piece in split_in(call.arguments, fragments):
         events.append({"type": "response.function_call_arguments.delta", **where, "delta": piece})
     events.append(
         {"type": "response.function_call_arguments.done", **where, "arguments": call.arguments}
@@ -302,19 +307,6 @@ def _call_events(call: Call, index: int, fragments: int) -> list[JSON]:
         }
     )
     return events
-
-
-def _split(text: str, size: int) -> list[str]:
-    size = max(1, size)
-    return [text[i : i + size] for i in range(0, len(text), size)]
-
-
-def _split_in(text: str, parts: int) -> list[str]:
-    """`text` in up to `parts` non-empty consecutive pieces."""
-    if not text:
-        return []
-    step = -(-len(text) // max(1, min(parts, len(text))))
-    return _split(text, step)
 
 
 # -- reply builders ----------------------------------------------------------------------------
@@ -397,7 +389,7 @@ def error_reply(
     headers: Mapping[str, str] | None = None,
 ) -> Reply:
     """An OpenAI error answer: HTTP `status`, `{"error": {message, type, param, code}}`."""
-    body = {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+    body = openai_error_body(message, error_type, param=param, code=code)
     return Reply(kind="error", status=status, body=body, headers=dict(headers or {}))
 
 
@@ -448,8 +440,9 @@ class FakeResponses(FakeOpenAI):
       are answered with an error, so a test can assert `fake.problems == []`.
 
     The script queue, `set_script`, `app` and `serve_in_thread` (base URL
-    `http://127.0.0.1:<port>/v1`) are the Chat Completions fake's; only the endpoint and the
-    answers differ. Being one, it can stand in as the e2e harness's `fake` (its report).
+    `http://127.0.0.1:<port>/v1`), the key check and the script's errors are the Chat
+    Completions fake's; only the endpoint and the answers differ. Being one, it can stand in as
+    the e2e harness's `fake` (its report).
     """
 
     def __init__(self, script: Script | None = None, *, api_key: str | None = None) -> None:
@@ -461,63 +454,28 @@ class FakeResponses(FakeOpenAI):
         return [r for r in self.requests if r.method == "POST" and r.path.endswith("/responses")]
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=request.query_string,
-            headers=dict(request.headers),
-            json=parsed,
-        )
-        with self._lock:
-            self.requests.append(recorded)
+        raw, parsed, recorded = await self._record(request)
         if request.method != "POST" or not request.path.endswith("/responses"):
             self.problems.append(f"unexpected request {request.method} {request.path}")
-            return _error(404, f"Unknown request URL: {request.method} {request.path}")
-        if (
-            self.api_key is not None
-            and recorded.header("Authorization") != f"Bearer {self.api_key}"
-        ):
-            return _error(401, "Incorrect API key provided.", code="invalid_api_key")
-        if not isinstance(parsed, dict):
-            self.problems.append(f"request body is not a JSON object: {raw[:200]!r}")
-            return _error(400, "Request body must be a JSON object.")
-        reply = self._next_reply(parsed)
-        if reply is None:
-            self.problems.append(f"script exhausted at request #{len(self.response_requests)}")
-            return _error(500, "fake upstream: script exhausted", error_type="server_error")
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
-        if reply.kind in ("json", "error"):
-            return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
+            return openai_error_response(
+                404, f"Unknown request URL: {request.method} {request.path}"
+            )
+        rejected = self._key_rejected(recorded)
+        if rejected is not None:
+            return rejected
+        reply = await self._scripted(raw, parsed, len(self.response_requests))
+        if isinstance(reply, web.StreamResponse):
+            return reply
         if reply.kind == "response" and not parsed.get("stream"):
             body = reply.response(parsed, new_id("resp_"), final=True)
             return web.json_response(body, headers=dict(reply.headers))
         events = list(reply.raw_events) if reply.kind == "sse" else list(reply.events(parsed))
-        response = web.StreamResponse(
+        return await send_sse(
+            request,
+            (encode_event(event) for event in events),
             status=reply.status,
-            headers={
-                "Content-Type": "text/event-stream",
-                "Cache-Control": "no-cache",
-                **reply.headers,
-            },
+            headers={**SSE_HEADERS, **reply.headers},
         )
-        await response.prepare(request)
-        for event in events:
-            await response.write(encode_event(event))
-        await response.write_eof()
-        return response
-
-
-def _error(
-    status: int, message: str, *, error_type: str = "invalid_request_error", code: str | None = None
-) -> web.Response:
-    body = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
-    return web.json_response(body, status=status)
 
 
 def iter_items(events: Sequence[JSON]) -> Iterator[JSON]:
