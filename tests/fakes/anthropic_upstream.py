@@ -35,20 +35,23 @@ field outside `CORE_FIELDS`, an `output_config` key other than `effort`, a beta 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import secrets
-import string
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
 
-from tests.fakes.openai_upstream import RecordedRequest
+from tests.fakes.base import (
+    SSE_HEADERS,
+    FakeUpstream,
+    RecordedRequest,
+    openai_error_body,
+    random_id,
+    send_sse,
+    split,
+)
 
 JSON = dict[str, Any]
 Script = Sequence["Reply"] | Callable[[JSON], "Reply"]
@@ -76,17 +79,16 @@ CORE_FIELDS = frozenset(
 
 TOOL_FIELDS = frozenset({"name", "description", "input_schema", "cache_control", "type"})
 USER_ID = re.compile(r"[a-zA-Z0-9_-]+")
-_ALNUM = string.ascii_letters + string.digits
 
 
 def new_message_id() -> str:
     """An id in Anthropic's shape (`msg_01` + 22 alphanumerics)."""
-    return "msg_01" + "".join(secrets.choice(_ALNUM) for _ in range(22))
+    return random_id("msg_01", 22)
 
 
 def new_tool_use_id() -> str:
     """A tool_use id in Anthropic's shape (`toolu_01` + 22 alphanumerics)."""
-    return "toolu_01" + "".join(secrets.choice(_ALNUM) for _ in range(22))
+    return random_id("toolu_01", 22)
 
 
 @dataclass(frozen=True)
@@ -192,19 +194,19 @@ class Reply:
             start: JSON = {"type": "thinking", "thinking": "", "signature": ""}
             deltas = [
                 delta({"type": "thinking_delta", "thinking": piece})
-                for piece in _split(block["thinking"], self.chunk_size)
+                for piece in split(block["thinking"], self.chunk_size)
             ]
             deltas.append(delta({"type": "signature_delta", "signature": block["signature"]}))
         elif kind == "text":
             start = {"type": "text", "text": ""}
             deltas = [
                 delta({"type": "text_delta", "text": piece})
-                for piece in _split(block["text"], self.chunk_size)
+                for piece in split(block["text"], self.chunk_size)
             ]
         else:
             start = {**block, "input": {}}
             raw = json.dumps(block["input"])
-            pieces = ["", *_split(raw, max(1, -(-len(raw) // 3)))]
+            pieces = ["", *split(raw, max(1, -(-len(raw) // 3)))]
             deltas = [delta({"type": "input_json_delta", "partial_json": p}) for p in pieces]
         return [
             {"type": "content_block_start", "index": index, "content_block": start},
@@ -214,10 +216,6 @@ class Reply:
 
 
 _PING = 'event: ping\ndata: {"type": "ping"}\n\n'
-
-
-def _split(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), max(1, size))]
 
 
 # -- reply builders ----------------------------------------------------------------------------
@@ -289,7 +287,7 @@ def error_reply(
     body = {
         "type": "error",
         "error": {"type": error_type, "message": message},
-        "request_id": "req_011" + "".join(secrets.choice(_ALNUM) for _ in range(21)),
+        "request_id": random_id("req_011", 21),
     }
     return Reply(kind="json", status=status, body=body, headers=dict(headers or {}))
 
@@ -299,8 +297,7 @@ def openai_error_reply(
 ) -> Reply:
     """An OpenAI-shaped error, as DeepSeek and other compatible providers send on their Anthropic
     endpoints: `{"error": {"message", "type", "param", "code"}}`."""
-    body = {"error": {"message": message, "type": error_type, "param": None, "code": None}}
-    return Reply(kind="json", status=status, body=body)
+    return Reply(kind="json", status=status, body=openai_error_body(message, error_type))
 
 
 def sse_reply(events: Sequence[JSON | str], *, status: int = 200) -> Reply:
@@ -349,8 +346,11 @@ def core_api_problem(body: JSON) -> str | None:
 # -- the fake server ---------------------------------------------------------------------------
 
 
-class FakeAnthropic:
-    """A scripted Anthropic-format upstream. See the module docstring."""
+class FakeAnthropic(FakeUpstream[Reply]):
+    """A scripted Anthropic-format upstream. See the module docstring. Its base URL from
+    `serve_in_thread` is `http://127.0.0.1:<port>` (what ANTHROPIC_BASE_URL would be)."""
+
+    thread_name = "fake-anthropic-upstream"
 
     def __init__(
         self,
@@ -363,26 +363,13 @@ class FakeAnthropic:
         strict: bool = False,
         models: Sequence[str] = ("claude-sonnet-5",),
     ) -> None:
-        self.requests: list[RecordedRequest] = []
-        self.problems: list[str] = []
+        super().__init__(script)
         self.api_key = api_key
         self.auth = auth
         self.count_tokens = count_tokens
         self.input_tokens = input_tokens
         self.strict = strict
         self.models = list(models)
-        self._lock = threading.Lock()
-        self._queue: list[Reply] = []
-        self._responder: Callable[[JSON], Reply] | None = None
-        self.set_script(script if script is not None else [])
-
-    def set_script(self, script: Script) -> None:
-        """Replace the script: a list of replies (consumed in order) or a callable."""
-        with self._lock:
-            if callable(script):
-                self._responder, self._queue = script, []
-            else:
-                self._responder, self._queue = None, list(script)
 
     @property
     def message_requests(self) -> list[RecordedRequest]:
@@ -394,13 +381,6 @@ class FakeAnthropic:
         """The recorded `POST .../v1/messages/count_tokens` requests."""
         return [r for r in self.requests if r.path.endswith("/v1/messages/count_tokens")]
 
-    @property
-    def app(self) -> web.Application:
-        """A fresh `web.Application` serving this fake (state lives on the FakeAnthropic)."""
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        return app
-
     def _credential_ok(self, recorded: RecordedRequest) -> bool:
         if self.api_key is None:
             return True
@@ -409,16 +389,7 @@ class FakeAnthropic:
         return recorded.header("x-api-key") == self.api_key
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        recorded = RecordedRequest(
-            request.method, request.path, request.query_string, dict(request.headers), parsed
-        )
-        with self._lock:
-            self.requests.append(recorded)
+        raw, parsed, recorded = await self._record(request)
         path, method = request.path, request.method
         if method == "GET" and path.endswith("/v1/models"):
             data = [{"type": "model", "id": m, "display_name": m} for m in self.models]
@@ -442,13 +413,6 @@ class FakeAnthropic:
             return _anthropic_error(500, "api_error", "fake upstream: script exhausted")
         return await self._serve(request, reply, parsed)
 
-    def _next_reply(self, body: JSON) -> Reply | None:
-        with self._lock:
-            responder = self._responder
-            if responder is None:
-                return self._queue.pop(0) if self._queue else None
-        return responder(body)
-
     async def _serve(self, request: web.Request, reply: Reply, body: JSON) -> web.StreamResponse:
         headers = {"request-id": "req_fake", **dict(reply.headers)}
         if reply.kind == "json":
@@ -457,57 +421,12 @@ class FakeAnthropic:
         if reply.kind == "message" and not body.get("stream"):
             return web.json_response(reply.message(body, message_id), headers=headers)
         events = reply.events if reply.kind == "sse" else reply.stream_events(body, message_id)
-        response = web.StreamResponse(
+        return await send_sse(
+            request,
+            (encode_event(event) for event in events),
             status=reply.status,
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", **headers},
+            headers={**SSE_HEADERS, **headers},
         )
-        await response.prepare(request)
-        for event in events:
-            await response.write(encode_event(event))
-        await response.write_eof()
-        return response
-
-    @contextmanager
-    def serve_in_thread(self, *, timeout: float = 10.0) -> Iterator[str]:
-        """Serve on 127.0.0.1:<free port> from a background thread; yields the base URL
-        `http://127.0.0.1:<port>` (what ANTHROPIC_BASE_URL would be). Stops on exit."""
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-        state: dict[str, Any] = {}
-
-        async def start() -> None:
-            runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            state["runner"], state["port"] = runner, runner.addresses[0][1]
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(start())
-            except BaseException as exc:  # reported to the waiting thread
-                state["error"] = exc
-                return
-            finally:
-                started.set()
-            loop.run_forever()
-
-        thread = threading.Thread(target=run, name="fake-anthropic-upstream", daemon=True)
-        thread.start()
-        try:
-            if not started.wait(timeout) or "error" in state:
-                raise RuntimeError(f"fake upstream did not start: {state.get('error')!r}")
-            yield f"http://127.0.0.1:{state['port']}"
-        finally:
-            if "runner" in state:
-                cleanup = asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop)
-                try:
-                    cleanup.result(timeout)
-                finally:
-                    loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
-            if not thread.is_alive():
-                loop.close()
 
 
 def _anthropic_error(status: int, error_type: str, message: str) -> web.Response:
