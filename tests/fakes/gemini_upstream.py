@@ -29,15 +29,14 @@ without function responses, which must be one this fake issued or Google's
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
+
+from tests.fakes import base
 
 JSON = dict[str, Any]
 Script = Sequence["Reply"] | Callable[[JSON], "Reply"]
@@ -227,24 +226,22 @@ def raw_reply(*objects: JSON) -> Reply:
 
 def error_reply(status: int, message: str, google_status: str, *details: JSON) -> Reply:
     """A Google-shaped error (§5.8): `{"error": {"code", "message", "status", "details"}}`."""
+    return Reply(
+        "error", status=status, body=google_error_body(status, message, google_status, *details)
+    )
+
+
+def google_error_body(status: int, message: str, google_status: str, *details: JSON) -> JSON:
+    """`{"error": {"code": status, "message", "status": google_status, ["details"]}}` (§5.8)."""
     error: JSON = {"code": status, "message": message, "status": google_status}
     if details:
         error["details"] = list(details)
-    return Reply("error", status=status, body={"error": error})
+    return {"error": error}
 
 
-@dataclass
-class RecordedRequest:
-    """What the fake received: method, path, query string, headers and parsed JSON body."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    json: Any
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+class RecordedRequest(base.RecordedRequest):
+    """What the fake received (see `base.RecordedRequest`), with the model and the method the
+    path names."""
 
     @property
     def model(self) -> str:
@@ -257,8 +254,9 @@ class RecordedRequest:
 
 
 @dataclass
-class FakeGemini:
-    """A scripted Gemini API. See the module docstring."""
+class FakeGemini(base.FakeUpstream[Reply]):
+    """A scripted Gemini API. See the module docstring. Its base URL from `serve_in_thread` is
+    `http://127.0.0.1:<port>/v1beta`."""
 
     script: Script = ()
     api_key: str | None = None
@@ -268,15 +266,16 @@ class FakeGemini:
     problems: list[str] = field(default_factory=list)
     issued_signatures: set[str] = field(default_factory=set)
 
+    base_path = "/v1beta"
+    thread_name = "fake-gemini-upstream"
+    recorded_type = RecordedRequest
+
     def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: list[Reply] = []
-        self.set_script(self.script)
+        self._start_script(self.script)
 
     def set_script(self, script: Script) -> None:
-        with self._lock:
-            self.script = script
-            self._queue = [] if callable(script) else list(script)
+        self.script = script
+        super().set_script(script)
 
     @property
     def generate_requests(self) -> list[RecordedRequest]:
@@ -286,30 +285,9 @@ class FakeGemini:
             if r.path.endswith((":generateContent", ":streamGenerateContent"))
         ]
 
-    def _next_reply(self, body: JSON) -> Reply | None:
-        with self._lock:
-            script = self.script
-            if not callable(script):
-                return self._queue.pop(0) if self._queue else None
-        return script(body)
-
-    @property
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        return app
-
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
-        try:
-            parsed: Any = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        recorded = RecordedRequest(
-            request.method, request.path, request.query_string, dict(request.headers), parsed
-        )
-        with self._lock:
-            self.requests.append(recorded)
+        _, parsed, recorded = await self._record(request)
+        assert isinstance(recorded, RecordedRequest)
         generate = request.path.endswith((":generateContent", ":streamGenerateContent"))
         if request.method == "GET" and request.path.endswith("/models"):
             return self._check_key(recorded) or web.json_response(self._model_list())
@@ -335,12 +313,11 @@ class FakeGemini:
                 self.issued_signatures.add(part["thoughtSignature"])
         if not recorded.streaming:
             return web.json_response(reply.response_object(model))
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        for item in reply.stream_objects(model):
-            await response.write(encode_sse(item))
-        await response.write_eof()
-        return response
+        return await base.send_sse(
+            request,
+            (encode_sse(item) for item in reply.stream_objects(model)),
+            headers={"Content-Type": "text/event-stream"},
+        )
 
     def _check_key(self, recorded: RecordedRequest) -> web.Response | None:
         if self.api_key is None or recorded.header("x-goog-api-key") == self.api_key:
@@ -367,48 +344,6 @@ class FakeGemini:
             ]
         }
 
-    @contextmanager
-    def serve_in_thread(self, *, timeout: float = 10.0) -> Iterator[str]:
-        """Serve on 127.0.0.1:<free port> from a background thread; yields the base URL
-        `http://127.0.0.1:<port>/v1beta`. Stops the server and joins the thread on exit."""
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        state: dict[str, Any] = {}
-
-        async def start() -> None:
-            runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            state["runner"], state["port"] = runner, runner.addresses[0][1]
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(start())
-            except BaseException as exc:
-                state["error"] = exc
-            ready.set()
-            if "error" not in state:
-                loop.run_forever()
-
-        thread = threading.Thread(target=run, name="fake-gemini-upstream", daemon=True)
-        thread.start()
-        try:
-            if not ready.wait(timeout) or "error" in state:
-                raise RuntimeError(f"fake Gemini did not start: {state.get('error')!r}")
-            yield f"http://127.0.0.1:{state['port']}/v1beta"
-        finally:
-            if "runner" in state:
-                future = asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop)
-                try:
-                    future.result(timeout)
-                finally:
-                    loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
-            if not thread.is_alive():
-                loop.close()
-
 
 def encode_sse(item: JSON) -> bytes:
     """One SSE event as Gemini frames it: `data: <json>` and a CRLF blank line (§5.4)."""
@@ -429,10 +364,8 @@ def parse_sse(raw: bytes) -> list[JSON]:
 
 
 def _google_error(status: int, message: str, google_status: str, *details: JSON) -> web.Response:
-    error: JSON = {"code": status, "message": message, "status": google_status}
-    if details:
-        error["details"] = list(details)
-    return web.json_response({"error": error}, status=status)
+    body = google_error_body(status, message, google_status, *details)
+    return web.json_response(body, status=status)
 
 
 # -- request checks ------------------------------------------------------------------------------
