@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from ccroute.catalogue.collect import FetchResult
 from ccroute.config import ProviderConfig
 from ccroute.server import catalogue_fetch
 from ccroute.server.catalogue_fetch import MAX_PAGES, fetch_catalogue
+from tests.fakes.base import serve_app_in_thread
 from tests.test_catalogue_parse import (
     ANTHROPIC,
     GEMINI,
@@ -192,34 +192,8 @@ class FakeListings:
 @contextmanager
 def serve_in_thread(app: web.Application) -> Iterator[str]:
     """Serve `app` on 127.0.0.1:<free port> from a background thread; yields its root URL."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    state: dict[str, Any] = {}
-
-    async def start() -> None:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        state["runner"] = runner
-        state["port"] = runner.addresses[0][1]
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, name="fake-listings", daemon=True)
-    thread.start()
-    try:
-        assert ready.wait(10), "fake listing server did not start"
-        yield f"http://127.0.0.1:{state['port']}"
-    finally:
-        asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    with serve_app_in_thread(app, name="fake-listings") as url:
+        yield url
 
 
 def closed_port() -> int:
