@@ -7,15 +7,13 @@ for each source); fields a listing lacks must come out as None, never as a guess
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ccroute.catalogue.model import ModelInfo
 from ccroute.catalogue.parse import SOURCES, merge_ollama_show, next_page, parse_listing
+from tests.importcheck import modules_loaded_by, of_packages
 
 # --- OpenRouter GET /api/v1/models (protocol.md §4.9) ---------------------------------------
 
@@ -555,17 +553,6 @@ def test_importing_the_catalogue_loads_no_framework_cli_or_keyring() -> None:
         "ccroute.catalogue.collect",
         "ccroute.catalogue.warnings",
     ]
-    script = (
-        f"import json, sys\nimport {', '.join(modules)}\nprint(json.dumps(sorted(sys.modules)))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parent.parent,
-    )
-    loaded = json.loads(result.stdout)
+    loaded = modules_loaded_by(modules)
     assert "ccroute.catalogue.warnings" in loaded
-    leaked = [n for n in loaded if n.split(".")[0] in ("aiohttp", "typer", "rich", "keyring")]
-    assert leaked == []
+    assert of_packages(loaded, ("aiohttp", "typer", "rich", "keyring")) == []

@@ -6,8 +6,6 @@ network is gone."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from ccroute.catalogue.model import ModelInfo
 from ccroute.catalogue.sources import listings_for
 from ccroute.cli import _CcrouteGroup, models_cmds
 from ccroute.config import load_config
+from tests.importcheck import modules_loaded_by, of_packages
 from tests.test_catalogue_fetch import (
     ANTHROPIC_KEY,
     GEMINI_KEY,
@@ -416,19 +415,9 @@ def test_ages_are_rough(seconds: float, text: str) -> None:
 
 
 def test_importing_the_command_loads_neither_aiohttp_nor_rich() -> None:
-    script = (
-        "import json, sys\nimport ccroute.cli.models_cmds\nprint(json.dumps(sorted(sys.modules)))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parent.parent,
-    )
-    loaded = json.loads(result.stdout)
+    loaded = modules_loaded_by(["ccroute.cli.models_cmds"])
     assert "ccroute.cli.models_cmds" in loaded
-    assert [n for n in loaded if n.split(".")[0] in ("aiohttp", "rich", "keyring")] == []
+    assert of_packages(loaded, ("aiohttp", "rich", "keyring")) == []
 
 
 def test_ids_and_searches_with_brackets_are_printed_literally(isolated_home: Path) -> None:

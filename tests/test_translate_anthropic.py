@@ -12,9 +12,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +21,7 @@ from ccroute.translate import anthropic
 from ccroute.translate.messages import MessagesRequest, validate_request
 from ccroute.translate.reasoning import encode_signature
 from ccroute.translate.target import Target
+from tests.importcheck import modules_loaded_by, of_packages
 from tests.test_translate_golden import (
     CASES,
     GOLDEN,
@@ -639,15 +637,6 @@ def test_a_chunk_that_is_not_an_event_ends_the_stream_with_an_api_error() -> Non
 
 
 def test_importing_the_anthropic_translator_loads_no_forbidden_package() -> None:
-    script = "import json, sys\nimport ccroute.translate.anthropic\n"
-    script += "print(json.dumps(list(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parent.parent,
-    )
-    loaded = json.loads(result.stdout)
+    loaded = modules_loaded_by(["ccroute.translate.anthropic"])
     forbidden = ("aiohttp", "typer", "rich", "keyring", "platformdirs")
-    assert [name for name in loaded if name.split(".")[0] in forbidden] == []
+    assert of_packages(loaded, forbidden) == []
