@@ -20,6 +20,7 @@ from ccroute.translate.target import Target
 from ccroute.translate.toolnames import ToolNames
 from ccroute.wires import target_for
 from tests.streamcheck import assert_well_formed
+from tests.test_translate_golden import accumulate as accumulate_message
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude_code"
 MESSAGE_ID = "msg_01GeminiUnitTest000000"
@@ -421,24 +422,7 @@ def test_extra_body_fields_never_override_the_translation() -> None:
 
 def accumulate(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The assistant content Claude Code would build from the events (and send back)."""
-    content: list[dict[str, Any]] = []
-    partial: dict[int, str] = {}
-    for event in events:
-        index = event.get("index", -1)
-        if event["type"] == "content_block_start":
-            content.append(dict(event["content_block"]))
-        elif event["type"] == "content_block_delta":
-            block, delta = content[index], event["delta"]
-            if delta["type"] == "text_delta":
-                block["text"] += delta["text"]
-            elif delta["type"] == "thinking_delta":
-                block["thinking"] += delta["thinking"]
-            elif delta["type"] == "signature_delta":
-                block["signature"] = delta["signature"]
-            else:
-                partial[index] = partial.get(index, "") + delta["partial_json"]
-        elif event["type"] == "content_block_stop" and content[index]["type"] == "tool_use":
-            content[index]["input"] = json.loads(partial.get(index) or "{}")
+    content: list[dict[str, Any]] = accumulate_message(events)["content"]
     return content
 
 
