@@ -108,6 +108,25 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     return normalize
 
 
+def _seconds(*, zero: bool) -> Callable[[Any], float]:
+    """A normaliser for a duration in seconds (an int or float; 0 only when `zero`)."""
+
+    def normalize(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+            raise ValueError
+        return float(value)
+
+    return normalize
+
+
+def _count(value: int) -> int:
+    if value < 0:
+        raise ValueError
+    return value
+
+
 def _flag(value: bool) -> bool:
     return value
 
@@ -178,6 +197,20 @@ _PROVIDER: Mapping[str, _Field] = {
     ),
     "auth": _Field(str, f"one of {', '.join(AUTH_MODES)}", "bearer", _choice(AUTH_MODES)),
     "betas": _Field(str, f"one of {', '.join(BETA_MODES)}", "strip", _choice(BETA_MODES)),
+    "connect_timeout": _Field(object, "a positive number of seconds", "10", _seconds(zero=False)),
+    "first_byte_timeout": _Field(
+        object, "a positive number of seconds", "120", _seconds(zero=False)
+    ),
+    "idle_timeout": _Field(object, "a positive number of seconds", "300", _seconds(zero=False)),
+    "total_timeout": _Field(
+        object, "a number of seconds (0 = no limit)", "600", _seconds(zero=True)
+    ),
+    "max_retries": _Field(int, "an integer >= 0", "2", _count),
+    "retry_budget": _Field(object, "a number of seconds >= 0", "30", _seconds(zero=True)),
+    "max_concurrency": _Field(int, "an integer >= 0 (0 = unlimited)", "4", _count),
+    "max_queue": _Field(int, "an integer >= 0", "32", _count),
+    "breaker_failures": _Field(int, "a positive integer", "5", _positive),
+    "breaker_cooldown": _Field(object, "a positive number of seconds", "30", _seconds(zero=False)),
 }
 _PROVIDER_TABLES = ("headers", "provider_routing", "models")  # provider keys that are tables
 # A `[providers.<p>.models."<model>"]` table: the provider fields a model may override.

@@ -118,6 +118,21 @@ class ProviderConfig:
         betas: for the anthropic wire, one of `BETA_MODES`: "keep" forwards `anthropic-beta`
             and the beta-paired body fields; "strip" removes both halves together (stripping
             only one is a hard 400 upstream, protocol.md §6.2).
+        connect_timeout: seconds to open the TCP/TLS connection to the provider (> 0).
+        first_byte_timeout: seconds from sending the request until the provider's response
+            headers and first body bytes arrive (> 0); past it the request may fall back.
+        idle_timeout: seconds of silence allowed between two chunks of the provider's
+            answer (> 0).
+        total_timeout: seconds one upstream attempt may take in all; 0 = no limit.
+        max_retries: retries of the same provider after a transient failure (429, 5xx,
+            timeout, connection error) before falling back; 0 = none.
+        retry_budget: seconds all retries of one request may spend waiting, in total.
+        max_concurrency: requests in flight to this provider at once; 0 = unlimited.
+        max_queue: requests that may wait for a slot when `max_concurrency` is reached; one
+            more is answered 429 at once.
+        breaker_failures: consecutive failed requests after which the provider is skipped
+            (its circuit breaker opens).
+        breaker_cooldown: seconds an open breaker waits before letting one probe through.
     """
 
     name: str
@@ -135,6 +150,16 @@ class ProviderConfig:
     models: Mapping[str, ModelOverrides] = field(default_factory=lambda: MappingProxyType({}))
     auth: str = "auto"
     betas: str = "keep"
+    connect_timeout: float = 10.0
+    first_byte_timeout: float = 120.0
+    idle_timeout: float = 300.0
+    total_timeout: float = 0.0
+    max_retries: int = 2
+    retry_budget: float = 30.0
+    max_concurrency: int = 0
+    max_queue: int = 32
+    breaker_failures: int = 5
+    breaker_cooldown: float = 30.0
 
     def for_model(self, model: str) -> ProviderConfig:
         """This provider as it applies to upstream model `model`: its overrides on top.
