@@ -39,6 +39,7 @@ from ccroute.config.fields import (
 )
 from ccroute.config.load import _ENV_OVERRIDES, _read_doc, load_config
 from ccroute.config.locations import Paths, paths
+from ccroute.config.model import ROUTE_NAMES, RefEntry
 from ccroute.config.schema import _build, _got, _raise
 from ccroute.errors import ConfigError
 
@@ -65,6 +66,12 @@ def _plain(value: object) -> Any:
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def _plain_route(refs: tuple[RefEntry, ...]) -> object:
+    """A route as `config show` prints it: None (unset), one ref, or a list of refs/tables."""
+    plain = [e.ref if e.weight == 1 else {"ref": e.ref, "weight": e.weight} for e in refs]
+    return None if not plain else plain[0] if len(plain) == 1 else plain
 
 
 def _tokens(key: str) -> list[tuple[str, bool]]:
@@ -161,7 +168,18 @@ def settings(p: Paths | None = None) -> list[Setting]:
             for f in _MODEL
             if (value := getattr(overrides, f)) is not None
         ]
-    leaves.append((("router", "default"), config.router.default))
+    router = config.router
+    leaves += [
+        (("router", name), _plain_route(router.routes.get(name, ()))) for name in ROUTE_NAMES
+    ]
+    leaves += [
+        (("router", "long_context_threshold"), router.long_context_threshold),
+        (("router", "strategy"), router.strategy),
+        (("router", "custom"), router.custom),
+    ]
+    for table in ("models", "fallbacks"):
+        routes: Mapping[str, tuple[RefEntry, ...]] = getattr(router, table)
+        leaves += [(("router", table, name), _plain_route(refs)) for name, refs in routes.items()]
     return [Setting(_format_key(path), value, origin(path), path) for path, value in leaves]
 
 

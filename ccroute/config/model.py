@@ -1,7 +1,8 @@
 """The configuration as the rest of ccroute reads it: frozen dataclasses and built-ins.
 
 Owns: `ServerConfig`, `ProviderConfig` (and its per-model `ModelOverrides`, applied by
-`ProviderConfig.for_model`), `RouterConfig`, `Config`, the built-in providers
+`ProviderConfig.for_model`), `RouterConfig` (with `RefEntry`, `RouteRule`, `ROUTE_NAMES`,
+`STRATEGIES`), `Config`, the built-in providers
 (`BUILTIN_PROVIDERS`), the wires a provider may use (`KNOWN_WIRES`), the choices of the
 per-provider switches (`REASONING_MODES`, `CACHE_CONTROL_MODES`), `FrozenTable` and
 `split_model_ref`.
@@ -197,21 +198,106 @@ def _model_candidates(model: str) -> list[str]:
     return list(dict.fromkeys((model, bare, base, base_bare)))
 
 
+ROUTE_NAMES: tuple[str, ...] = (
+    "default",
+    "background",
+    "think",
+    "long_context",
+    "web_search",
+    "image",
+)
+"""The scenario routes `[router]` may name (each a ref or a list of refs)."""
+
+STRATEGIES: tuple[str, ...] = ("priority", "round-robin", "weighted", "least-busy")
+"""Values of `router.strategy`: how the server picks among a route's load-balanced targets."""
+
+
+@dataclass(frozen=True)
+class RefEntry:
+    """One model reference of a route: `ref` is "provider/model", `weight` (>= 1) its share
+    under the "weighted" strategy. In TOML a plain string, or `{ ref = "p/m", weight = 3 }`."""
+
+    ref: str
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """One `[[router.rules]]` entry: when every condition given holds, `route` answers.
+
+    Attributes:
+        name: the rule's name (unique); the decision's route is `rule:<name>`.
+        route: the refs the rule routes to (load-balanced like a scenario route).
+        model: an fnmatch pattern (case-insensitive) on the request's `model`; None = any.
+        min_tokens: the estimated input tokens must be at least this; None = no bound.
+        max_tokens: the estimated input tokens must be at most this; None = no bound.
+        keyword: lower-case words, any of which in the last user message's text matches.
+        regex: a regular expression searched in the last user message's text; None = any.
+        tools: tool names, any of which among the request's `tools` matches.
+        session: the `X-Claude-Code-Session-Id` the request must carry; None = any.
+    """
+
+    name: str
+    route: tuple[RefEntry, ...]
+    model: str | None = None
+    min_tokens: int | None = None
+    max_tokens: int | None = None
+    keyword: tuple[str, ...] = ()
+    regex: str | None = None
+    tools: tuple[str, ...] = ()
+    session: str | None = None
+
+
 @dataclass(frozen=True)
 class RouterConfig:
-    """Routing: `default` is the model reference "provider/model" for Claude Code's own names."""
+    """Routing, the `[router]` table (or a profile's `[profiles.<name>.router]` merged over it).
+
+    Attributes:
+        default: the first model reference "provider/model" of the default route (the one
+            answering Claude Code's own names when nothing else matches).
+        routes: every scenario route set (`ROUTE_NAMES`) → its refs, in configuration order;
+            "default" is always present.
+        long_context_threshold: input tokens (estimated) above which `long_context` applies.
+        strategy: one of `STRATEGIES`, for every route with more than one ref.
+        custom: "path.py:function" of a custom routing function; None = none.
+        models: Claude model-name patterns (fnmatch, case-insensitive) → refs, in file order.
+        fallbacks: route name (a `ROUTE_NAMES` entry, "custom", or a rule's name) → refs tried
+            in order after the route's targets fail.
+        rules: the `[[router.rules]]`, in file order (first match wins).
+    """
 
     default: str = "openrouter/anthropic/claude-sonnet-4.5"
+    routes: Mapping[str, tuple[RefEntry, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    long_context_threshold: int = 60000
+    strategy: str = "priority"
+    custom: str | None = None
+    models: Mapping[str, tuple[RefEntry, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    fallbacks: Mapping[str, tuple[RefEntry, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    rules: tuple[RouteRule, ...] = ()
+
+    def route(self, name: str) -> tuple[RefEntry, ...]:
+        """The refs of scenario route `name`; () when it is not set ("default" always is)."""
+        refs = self.routes.get(name, ())
+        if not refs and name == "default":
+            return (RefEntry(self.default),)
+        return refs
 
 
 @dataclass(frozen=True)
 class Config:
-    """The effective configuration; `source` is the file it was read from (may not exist)."""
+    """The effective configuration; `source` is the file it was read from (may not exist).
+
+    `profiles` maps a profile name to its whole router (`[profiles.<name>.router]` over
+    `[router]`), for `ccroute code --profile <name>`.
+    """
 
     server: ServerConfig
     providers: Mapping[str, ProviderConfig]
     router: RouterConfig
     source: Path
+    profiles: Mapping[str, RouterConfig] = field(default_factory=lambda: MappingProxyType({}))
 
 
 BUILTIN_PROVIDERS: Mapping[str, ProviderConfig] = MappingProxyType(

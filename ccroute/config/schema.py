@@ -2,7 +2,8 @@
 
 Owns: `_build`, which turns a parsed TOML document into a `Config` plus every problem found,
 each naming the file, the dotted key and the fix (the per-leaf rules are `fields`', the same
-for a provider's fields and a `[providers.<p>.models."<model>"]` override table); how an
+for a provider's fields and a `[providers.<p>.models."<model>"]` override table; the router
+tables are `router_schema`'s); how an
 invalid value is quoted back (`_got`, never repeating a possible secret); how user headers merge
 onto a built-in provider's (`_merge_headers`); and `_raise`. No file access and no
 environment: callers read and write the file.
@@ -26,7 +27,6 @@ from ccroute.config.fields import (
     _PROVIDER,
     _PROVIDER_NAME,
     _PROVIDER_TABLES,
-    _ROUTER,
     _ROUTING,
     _ROUTING_OTHER,
     _SERVER,
@@ -45,10 +45,10 @@ from ccroute.config.model import (
     FrozenTable,
     ModelOverrides,
     ProviderConfig,
-    RouterConfig,
     ServerConfig,
-    split_model_ref,
 )
+from ccroute.config.router_schema import check_refs, router_config, router_values
+from ccroute.config.router_schema import profiles as router_profiles
 from ccroute.errors import ConfigError
 
 # --- building a Config from a TOML document ------------------------------------------------------
@@ -182,10 +182,10 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
     """The Config described by `doc` (invalid fields fall back to defaults) and its problems."""
     check = _Checker(source)
     for name in doc:
-        if name not in (*_TABLES, "providers"):
-            check.unknown(name, name, [*_TABLES, "providers"])
+        if name not in (*_TABLES, "providers", "profiles"):
+            check.unknown(name, name, [*_TABLES, "providers", "profiles"])
     server = check.fields("server", check.table("server", doc.get("server", {})), _SERVER)
-    router = check.fields("router", check.table("router", doc.get("router", {})), _ROUTER)
+    router = router_values(check, "router", check.table("router", doc.get("router", {})))
 
     providers = dict(BUILTIN_PROVIDERS)
     for name, raw in check.table("providers", doc.get("providers", {})).items():
@@ -221,20 +221,16 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
             base = ProviderConfig(name=name, wire=KNOWN_WIRES[0], base_url="")
         providers[name] = replace(base, **values, headers=_merge_headers(base.headers, headers))
 
-    router_cfg = RouterConfig(**router)
-    ref = split_model_ref(router_cfg.default)
-    if ref is not None and ref[0] not in providers:
-        check.add(
-            f"router.default names provider {ref[0]!r}, which is not configured (configured: "
-            f"{', '.join(providers)}). Fix it with 'ccroute config set router.default "
-            f"{RouterConfig().default}' or add the provider with "
-            f"'ccroute config set providers.{ref[0]}.base_url URL'."
-        )
+    profile_values = router_profiles(check, doc.get("profiles", {}), router)
+    check_refs(check, "router", router, providers)
+    for name, (own, _) in profile_values.items():
+        check_refs(check, f"profiles.{_quote_key(name)}.router", own, providers)
     config = Config(
         server=ServerConfig(**server),
         providers=MappingProxyType(providers),
-        router=router_cfg,
+        router=router_config(router),
         source=source,
+        profiles=MappingProxyType({name: cfg for name, (_, cfg) in profile_values.items()}),
     )
     return config, check.problems
 
