@@ -1,18 +1,38 @@
-"""Route selection: which provider and upstream model answer a request.
+"""Route selection: which provider(s) and upstream model(s) answer a request.
 
-Owns: the pure decision `(requested model name, config) -> Route`, and `route_refs`, the list
-of model references the configuration routes to. No I/O, no clock, no
-network; it runs on every request, so it is a few dictionary look-ups.
+Owns: the routing decision `decide(req, config, input_tokens=..., session_id=..., profile=...)`
+→ `Decision` (the route's name, its load-balanced targets and strategy, its fallbacks, the
+reason, and the request to send), the older `resolve(model, config) -> Route`, and
+`route_refs`, every model reference the configuration routes to. No I/O, no clock, no network:
+the user's `router.custom` function is loaded and called by `ccroute.custom_route`. It runs on
+every request, so it never serialises or tokenises the request: it reads a few fields and walks
+the message blocks once.
 
-Must not import: aiohttp, typer, rich, keyring, or anything from ccroute but `config`.
+Must not import: aiohttp, typer, rich, keyring, or anything from ccroute but `config`,
+`custom_route`, `errors` and `translate.messages` (the request's type).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any, cast
 
-from ccroute.config import Config, ProviderConfig, split_model_ref
+from ccroute.config import Config, ProviderConfig, RouterConfig, split_model_ref
+from ccroute.config.model import RefEntry, RouteRule
+from ccroute.custom_route import call_custom
 from ccroute.errors import ConfigError
+from ccroute.translate.messages import MessagesRequest
+
+SUBAGENT_OPEN = "<CCR-SUBAGENT-MODEL>"
+SUBAGENT_CLOSE = "</CCR-SUBAGENT-MODEL>"
+"""The subagent tag (claude-code-router's convention): `<CCR-SUBAGENT-MODEL>provider,model
+</CCR-SUBAGENT-MODEL>` at the start of a system text block or of the first user message."""
+
+THINK_EFFORTS = frozenset({"xhigh", "max"})
+"""`output_config.effort` values that count as "thinking requested" (see `decide`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +79,397 @@ def resolve(model: str, config: Config) -> Route:
     return Route(provider=provider, model=default[1], reason="default")
 
 
-def route_refs(config: Config) -> list[str]:
-    """Every distinct model reference the router configuration names, in configuration order.
+@dataclass(frozen=True, slots=True)
+class RouteTarget:
+    """One place a request may go: `provider`, upstream `model`, `weight` (>= 1, "weighted")."""
 
-    Today that is `router.default` alone. This is the one place that knows where routes come
-    from: when the router grows more (background, think, long-context routes, ...), add them
-    here and `/v1/models` lists them.
+    provider: ProviderConfig
+    model: str  # upstream model name
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The routing decision for one request.
+
+    Attributes:
+        route: "explicit" | "default" | "background" | "think" | "long_context" |
+            "web_search" | "image" | "subagent" | "rule:<name>" | "custom" | "model:<pattern>".
+        targets: >= 1; the load-balanced alternatives of the chosen route.
+        strategy: "priority" | "round-robin" | "weighted" | "least-busy" (always "priority"
+            for a single target).
+        fallbacks: tried in order after the targets fail with a fallback-able error; never
+            repeats a target.
+        reason: one human sentence: why this route.
+        request: what to send: the request itself, or a copy with the subagent tag removed.
     """
-    refs = [config.router.default]
+
+    route: str
+    targets: tuple[RouteTarget, ...]
+    strategy: str
+    fallbacks: tuple[RouteTarget, ...]
+    reason: str
+    request: MessagesRequest
+
+
+def decide(
+    req: MessagesRequest,
+    config: Config,
+    *,
+    input_tokens: int,
+    session_id: str | None = None,
+    profile: str | None = None,
+) -> Decision:
+    """Choose the route for `req`; the first of these that applies wins:
+
+    1. explicit: `model` is a `provider/model` (or `provider,model`) ref to a configured provider.
+    2. subagent: a system text block, or the first user message, starts with the tag
+       `<CCR-SUBAGENT-MODEL>provider,model</CCR-SUBAGENT-MODEL>` naming a configured provider;
+       `Decision.request` is a copy without the tag.
+    3. `rule:<name>`: the first `[[router.rules]]` entry all of whose conditions hold (model
+       pattern, min/max input tokens, keyword or regex in the latest user text, a tool name,
+       the session id).
+    4. custom: `router.custom`'s function returned a ref (its failure or a ref to an unknown
+       provider is said in the reason, and routing goes on).
+    5. web_search: a server tool whose `type` starts with "web_search" (protocol.md §6.4).
+    6. image: an image block anywhere in `messages`, inside `tool_result` content too.
+    7. long_context: `input_tokens` > `router.long_context_threshold`.
+    8. think: `output_config.effort` is "xhigh" or "max". Not the `thinking` field: Claude
+       Code sends `thinking: {"type": "adaptive"}` with effort "high" on every request to an
+       unrecognised model name (protocol.md §1.3, §6.4), and `{"type": "enabled",
+       "budget_tokens": 31999}` on every haiku request (claude-code.md), so only an effort
+       raised above Claude Code's default says the user asked for more thinking.
+    9. background: `model` contains "haiku" (Claude Code's small/fast model, any case).
+    10. `model:<pattern>`: the first `[router.models]` pattern (fnmatch, case-insensitive)
+        matching `model`.
+    11. default: `router.default`.
+    Steps 5-9 apply only when that route is configured. `profile` replaces `[router]` by
+    `[profiles.<profile>.router]` merged over it. Fallbacks are `[router.fallbacks]`'s entry
+    for the route (its name; a rule's name for a rule), else the default route's, except that
+    explicit and subagent choices only use `fallbacks.explicit` / `fallbacks.subagent`.
+    `input_tokens` is the caller's estimate (`translate.tokens.estimate_input_tokens`).
+
+    Raises:
+        ConfigError: `profile` is not configured.
+    """
+    router = _router(config, profile)
+    providers = config.providers
+    model = req.get("model", "")
+    request = req
+
+    explicit = _targets_of_ref(model, providers)
+    if explicit is not None:
+        reason = f"the request names {model!r}, a configured provider's model"
+        return _decision(
+            "explicit",
+            explicit,
+            reason,
+            router=router,
+            providers=providers,
+            request=request,
+            own_fallbacks_only="explicit",
+        )
+
+    tagged = _subagent(req, providers)
+    if tagged is not None:
+        ref, request = tagged
+        targets = _targets_of_ref(ref, providers)
+        assert targets is not None
+        reason = f"the prompt starts with a subagent tag naming {ref!r}"
+        return _decision(
+            "subagent",
+            targets,
+            reason,
+            router=router,
+            providers=providers,
+            request=request,
+            own_fallbacks_only="subagent",
+        )
+
+    for rule in router.rules:
+        if _rule_matches(rule, request, input_tokens, session_id):
+            reason = f"rule {rule.name!r} matches the request"
+            targets = _targets(rule.route, providers)
+            return _decision(
+                f"rule:{rule.name}",
+                targets,
+                reason,
+                router=router,
+                providers=providers,
+                request=request,
+            )
+
+    custom_note = ""
+    if router.custom is not None:
+        custom_ref, error = call_custom(router.custom, request)
+        custom = _targets_of_ref(custom_ref, providers) if custom_ref else None
+        if custom is not None:
+            reason = f"router.custom returned {custom_ref!r}"
+            return _decision(
+                "custom", custom, reason, router=router, providers=providers, request=request
+            )
+        if error is None and custom_ref:
+            error = f"router.custom returned {custom_ref!r}, which names no configured provider"
+        custom_note = f" ({error})" if error else ""
+
+    scenario = _scenario(request, router, input_tokens)
+    if scenario is not None:
+        name, reason = scenario
+        targets = _targets(router.route(name), providers)
+        return _decision(
+            name, targets, reason + custom_note, router=router, providers=providers, request=request
+        )
+
+    lowered = model.lower()
+    for pattern, refs in router.models.items():
+        if fnmatchcase(lowered, pattern):
+            reason = f"the model {model!r} matches router.models pattern {pattern!r}"
+            targets = _targets(refs, providers)
+            return _decision(
+                f"model:{pattern}",
+                targets,
+                reason,
+                router=router,
+                providers=providers,
+                request=request,
+            )
+
+    reason = f"no other route applies to {model!r}, so router.default answers" + custom_note
+    targets = _targets(router.route("default"), providers)
+    return _decision(
+        "default", targets, reason, router=router, providers=providers, request=request
+    )
+
+
+def _router(config: Config, profile: str | None) -> RouterConfig:
+    if profile is None:
+        return config.router
+    router = config.profiles.get(profile)
+    if router is None:
+        known = ", ".join(config.profiles) or "none"
+        raise ConfigError(
+            f"{config.source}: no profile {profile!r} is configured (configured: {known}). "
+            f"Add a [profiles.{profile}.router] table to the file."
+        )
+    return router
+
+
+def _targets_of_ref(
+    ref: str, providers: Mapping[str, ProviderConfig]
+) -> tuple[RouteTarget, ...] | None:
+    parts = split_model_ref(ref)
+    if parts is None:
+        return None
+    provider = providers.get(parts[0])
+    return None if provider is None else (RouteTarget(provider, parts[1]),)
+
+
+def _targets(
+    refs: Iterable[RefEntry], providers: Mapping[str, ProviderConfig]
+) -> tuple[RouteTarget, ...]:
+    """Refs → targets; config validation guarantees each names a configured provider."""
+    out = []
+    for entry in refs:
+        parts = split_model_ref(entry.ref)
+        provider = providers.get(parts[0]) if parts else None
+        if parts is None or provider is None:
+            raise ConfigError(
+                f"the route ref {entry.ref!r} names no configured provider. Fix it in the "
+                "[router] table (see 'ccroute config show')."
+            )
+        out.append(RouteTarget(provider, parts[1], entry.weight))
+    return tuple(out)
+
+
+def _decision(
+    route: str,
+    targets: tuple[RouteTarget, ...],
+    reason: str,
+    *,
+    router: RouterConfig,
+    providers: Mapping[str, ProviderConfig],
+    request: MessagesRequest,
+    own_fallbacks_only: str | None = None,
+) -> Decision:
+    key = own_fallbacks_only or route.removeprefix("rule:")
+    refs = router.fallbacks.get(key)
+    if refs is None and own_fallbacks_only is None:
+        refs = router.fallbacks.get("default", ())
+    chosen = {(t.provider.name, t.model) for t in targets}
+    fallbacks = tuple(
+        t for t in _targets(refs or (), providers) if (t.provider.name, t.model) not in chosen
+    )
+    strategy = router.strategy if len(targets) > 1 else "priority"
+    return Decision(route, targets, strategy, fallbacks, reason, request)
+
+
+def _scenario(
+    req: MessagesRequest, router: RouterConfig, input_tokens: int
+) -> tuple[str, str] | None:
+    """(route, reason) of the first configured scenario route that applies (steps 5-9)."""
+    routes = router.routes
+    if "web_search" in routes and any(
+        str(tool.get("type", "")).startswith("web_search") for tool in req.get("tools") or ()
+    ):
+        return "web_search", "the request offers the web_search server tool"
+    if "image" in routes and _has_image(req.get("messages", ())):
+        return "image", "the conversation contains an image"
+    if "long_context" in routes and input_tokens > router.long_context_threshold:
+        return "long_context", (
+            f"about {input_tokens} input tokens exceed router.long_context_threshold "
+            f"({router.long_context_threshold})"
+        )
+    output_config = req.get("output_config")
+    effort = output_config.get("effort") if isinstance(output_config, dict) else None
+    if "think" in routes and effort in THINK_EFFORTS:
+        return "think", f"the request asks for effort {effort!r}"
+    if "background" in routes and "haiku" in req.get("model", "").lower():
+        return "background", f"{req.get('model')!r} is Claude Code's haiku-class model"
+    return None
+
+
+def _has_image(messages: Iterable[Any]) -> bool:
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list) and _blocks_have_image(content):
+            return True
+    return False
+
+
+def _blocks_have_image(blocks: list[Any]) -> bool:
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "image":
+            return True
+        if kind == "tool_result":
+            inner = block.get("content")
+            if isinstance(inner, list) and _blocks_have_image(inner):
+                return True
+    return False
+
+
+def _latest_user_text(req: MessagesRequest) -> str:
+    """The text of the latest user message that has text (tool_result-only turns skipped)."""
+    for message in reversed(req.get("messages", ())):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        texts = [
+            b["text"]
+            for b in content or ()
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        ]
+        if texts:
+            return "\n".join(texts)
+    return ""
+
+
+def _rule_matches(
+    rule: RouteRule, req: MessagesRequest, input_tokens: int, session_id: str | None
+) -> bool:
+    if rule.session is not None and rule.session != session_id:
+        return False
+    if rule.model is not None and not fnmatchcase(req.get("model", "").lower(), rule.model.lower()):
+        return False
+    if rule.min_tokens is not None and input_tokens < rule.min_tokens:
+        return False
+    if rule.max_tokens is not None and input_tokens > rule.max_tokens:
+        return False
+    if rule.tools:
+        names = {tool.get("name") for tool in req.get("tools") or ()}
+        if not names.intersection(rule.tools):
+            return False
+    if rule.keyword or rule.regex is not None:
+        text = _latest_user_text(req)
+        if rule.keyword:
+            lowered = text.lower()
+            if not any(word in lowered for word in rule.keyword):
+                return False
+        if rule.regex is not None and re.search(rule.regex, text) is None:
+            return False
+    return True
+
+
+def _strip_tag(text: str, providers: Mapping[str, ProviderConfig]) -> tuple[str, str] | None:
+    """(ref, text without the tag) when `text` starts with a subagent tag naming a provider."""
+    stripped = text.lstrip()
+    if not stripped.startswith(SUBAGENT_OPEN):
+        return None
+    end = stripped.find(SUBAGENT_CLOSE, len(SUBAGENT_OPEN))
+    if end < 0:
+        return None
+    ref = stripped[len(SUBAGENT_OPEN) : end].strip()
+    if _targets_of_ref(ref, providers) is None:
+        return None
+    return ref, stripped[end + len(SUBAGENT_CLOSE) :].lstrip()
+
+
+def _subagent(
+    req: MessagesRequest, providers: Mapping[str, ProviderConfig]
+) -> tuple[str, MessagesRequest] | None:
+    """(ref, a copy of `req` without the tag) when a system block or the first user message
+    starts with the subagent tag; None otherwise. Only the changed containers are copied."""
+    system = req.get("system")
+    if isinstance(system, str):
+        found = _strip_tag(system, providers)
+        if found is not None:
+            return found[0], cast(MessagesRequest, {**req, "system": found[1]})
+    elif isinstance(system, list):
+        hit = _tag_in_blocks(system, providers)
+        if hit is not None:
+            return hit[0], cast(MessagesRequest, {**req, "system": hit[1]})
+    messages = req.get("messages", [])
+    first = next((i for i, m in enumerate(messages) if m.get("role") == "user"), None)
+    if first is None:
+        return None
+    content = messages[first].get("content")
+    new_content: Any
+    if isinstance(content, str):
+        found = _strip_tag(content, providers)
+        if found is None:
+            return None
+        ref, new_content = found
+    elif isinstance(content, list):
+        hit = _tag_in_blocks(content, providers)
+        if hit is None:
+            return None
+        ref, new_content = hit
+    else:
+        return None
+    new_messages = list(messages)
+    new_messages[first] = {**messages[first], "content": new_content}
+    return ref, cast(MessagesRequest, {**req, "messages": new_messages})
+
+
+def _tag_in_blocks(
+    blocks: list[Any], providers: Mapping[str, ProviderConfig]
+) -> tuple[str, list[Any]] | None:
+    for i, block in enumerate(blocks):
+        if isinstance(block, dict) and block.get("type") == "text":
+            found = _strip_tag(str(block.get("text", "")), providers)
+            if found is not None:
+                copy = list(blocks)
+                copy[i] = {**block, "text": found[1]}
+                return found[0], copy
+    return None
+
+
+def route_refs(config: Config) -> list[str]:
+    """Every distinct model reference the configuration routes to, in configuration order.
+
+    The scenario routes, `[router.models]`, the rules and `[router.fallbacks]` of `[router]`,
+    then of each profile. `/v1/models` lists these and the catalogue warns about them.
+    """
+    refs: list[str] = []
+    for router in (config.router, *config.profiles.values()):
+        refs += [router.default]
+        for name in router.routes:
+            refs += [e.ref for e in router.route(name)]
+        for table in (router.models, router.fallbacks):
+            refs += [e.ref for entries in table.values() for e in entries]
+        refs += [e.ref for rule in router.rules for e in rule.route]
     return list(dict.fromkeys(refs))
