@@ -1307,3 +1307,137 @@ def test_set_provider_refuses_bad_input_and_leaves_the_file_unchanged(
         set_provider(name, fields)
     assert expected in info.value.message
     assert config_file().read_bytes() == before
+
+
+# --- the router tables -----------------------------------------------------------------------
+
+ROUTER_PROVIDERS = """
+[providers.a]
+base_url = "http://a.test/v1"
+[providers.b]
+base_url = "http://b.test/v1"
+"""
+
+
+def test_router_scenario_routes_lists_weights_and_tables_are_read() -> None:
+    write_config(
+        """
+[router]
+default = ["a/one", { ref = "b,two", weight = 3 }]
+background = "b/small"
+long_context_threshold = 1000
+strategy = "round-robin"
+custom = "~/route.py:choose"
+[router.models]
+"*Sonnet*" = "a/sonnetish"
+[router.fallbacks]
+default = ["b/spare"]
+[[router.rules]]
+name = "big"
+route = "b/big"
+min_tokens = 10
+keyword = "Refactor"
+"""
+        + ROUTER_PROVIDERS
+    )
+    router = load_config().router
+    assert router.default == "a/one"
+    assert [(e.ref, e.weight) for e in router.route("default")] == [("a/one", 1), ("b/two", 3)]
+    assert [e.ref for e in router.route("background")] == ["b/small"]
+    assert router.route("think") == ()
+    assert (router.long_context_threshold, router.strategy) == (1000, "round-robin")
+    assert router.custom == "~/route.py:choose"
+    assert [e.ref for e in router.models["*sonnet*"]] == ["a/sonnetish"]
+    assert [e.ref for e in router.fallbacks["default"]] == ["b/spare"]
+    [rule] = router.rules
+    assert (rule.name, rule.min_tokens, rule.keyword) == ("big", 10, ("refactor",))
+    assert [e.ref for e in rule.route] == ["b/big"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fix"),
+    [
+        ('[router]\nbackground = "nowhere/x"\n', "router.background", "providers.nowhere"),
+        ('[router]\nthink = ["a/x", "nowhere/y"]\n', "router.think", "providers.nowhere"),
+        ('[router.models]\n"*haiku*" = "nowhere/x"\n', 'router.models."*haiku*"', "nowhere"),
+        ('[router.fallbacks]\ndefault = ["nowhere/x"]\n', "router.fallbacks.default", "nowhere"),
+        (
+            '[[router.rules]]\nname = "r"\nroute = "nowhere/x"\nmodel = "*"\n',
+            "router.rules[0].route",
+            "nowhere",
+        ),
+        ('[profiles.p.router]\ndefault = "nowhere/x"\n', "profiles.p.router.default", "nowhere"),
+        ('[router]\nimage = "no-slash"\n', "router.image", "ccroute config set router.image"),
+        ('[router]\nstrategy = "random"\n', "router.strategy", "priority"),
+        ("[router]\nlong_context_threshold = 0\n", "router.long_context_threshold", "60000"),
+        ('[router]\ncustom = "route.py"\n', "router.custom", ":choose"),
+        ('[router]\ndefault = [{ ref = "a/x", weight = 0 }]\n', "router.default", "provider/model"),
+        ("[router]\ndefault = []\n", "router.default", "router.default"),
+    ],
+)
+def test_router_problems_name_the_key_and_the_fix(text: str, key: str, fix: str) -> None:
+    message = load_error(text + ROUTER_PROVIDERS)
+    assert key in message
+    assert fix in message
+    assert str(config_file()) in message
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ('name = "r"\nmodel = "*"\n', "has no route"),
+        ('route = "a/x"\nmodel = "*"\n', "has no name"),
+        ('name = "r"\nroute = "a/x"\n', "has no condition"),
+        ('name = "r"\nroute = "a/x"\nregex = "("\n', "router.rules[0].regex"),
+        ('name = "r"\nroute = "a/x"\nmodel = "*"\ncolour = "red"\n', "router.rules[0].colour"),
+    ],
+)
+def test_a_bad_rule_is_reported(rule: str, said: str) -> None:
+    assert said in load_error(f"[[router.rules]]\n{rule}" + ROUTER_PROVIDERS)
+
+
+def test_duplicate_rule_names_are_reported() -> None:
+    rule = '[[router.rules]]\nname = "r"\nroute = "a/x"\nmodel = "*"\n'
+    assert "used twice" in load_error(rule + rule + ROUTER_PROVIDERS)
+
+
+def test_a_profile_merges_over_the_router_key_by_key() -> None:
+    write_config(
+        '[router]\ndefault = "a/main"\nbackground = "b/small"\n'
+        '[profiles.cheap.router]\ndefault = "b/cheap"\nstrategy = "least-busy"\n' + ROUTER_PROVIDERS
+    )
+    cfg = load_config()
+    cheap = cfg.profiles["cheap"]
+    assert (cheap.default, cheap.strategy) == ("b/cheap", "least-busy")
+    assert [e.ref for e in cheap.route("background")] == ["b/small"]
+    assert cfg.router.default == "a/main"
+
+
+def test_a_profile_table_other_than_router_is_an_unknown_key() -> None:
+    assert "profiles.p.routr" in load_error('[profiles.p.routr]\ndefault = "a/x"\n')
+
+
+def test_config_set_router_routes_single_list_and_scalar() -> None:
+    set_value("providers.a.base_url", "http://a.test/v1")
+    assert set_value("router.background", "a/small") == "a/small"
+    assert set_value("router.think", '["a/deep", "openrouter/x/y"]') == ["a/deep", "openrouter/x/y"]
+    assert set_value("router.long_context_threshold", "90000") == 90000
+    assert set_value("router.strategy", "weighted") == "weighted"
+    assert file_doc()["router"] == {
+        "background": "a/small",
+        "think": ["a/deep", "openrouter/x/y"],
+        "long_context_threshold": 90000,
+        "strategy": "weighted",
+    }
+    assert get_value("router.think") == ["a/deep", "openrouter/x/y"]
+    items = {s.key: (s.value, s.origin) for s in settings()}
+    assert items["router.background"] == ("a/small", "file")
+    assert items["router.image"] == (None, "default")
+    assert items["router.long_context_threshold"] == (90000, "file")
+
+
+def test_config_set_refuses_a_route_to_an_unknown_provider_without_writing() -> None:
+    with pytest.raises(ConfigError) as info:
+        set_value("router.background", "nowhere/x")
+    assert "router.background" in info.value.message
+    assert not config_file().exists()
