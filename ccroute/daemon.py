@@ -1,9 +1,12 @@
 """The daemon's life cycle: start, stop, status, serve, and the state files that tie them together.
 
-Owns: the state directory — `daemon.json` (pid, host, port, version, started_at; written by the
-daemon once it is listening, removed when it stops) and `token` (the random local auth token,
-mode 0600, created once and reused so running Claude Code sessions survive a restart) — the
-detached spawn of `python -m ccroute serve`, the `/health` probe, and stale-state cleanup.
+Owns: the state directory — `daemon.json` (pid, host, port, version, started_at, auto_started;
+written by the daemon once it is listening, removed when it stops) and `token` (the random local
+auth token, mode 0600, created once and reused so running Claude Code sessions survive a
+restart) — the detached spawn of `python -m ccroute serve`, the `/health` probe, stale-state
+cleanup, asking a running daemon to reload its config (`reload`), and the auto-stop of a daemon
+`ccroute code` started (it ends once no session in `ccroute.sessions` is alive, unless
+`server.stay`).
 
 Must not import: typer or rich (it reports through return values and `DaemonError`s), or aiohttp
 at module level (`status` must stay fast; only `serve` loads the server). The probe uses
@@ -27,13 +30,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccroute import __version__
-from ccroute.config import Config, Paths, paths, write_atomic
+from ccroute import __version__, sessions
+from ccroute.config import Config, Paths, load_config, paths, write_atomic
 from ccroute.errors import DaemonError, DaemonNotRunningError
 from ccroute.process import pid_alive, release, spawn_detached, terminate
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Callable
 
 log = logging.getLogger("ccroute.daemon")
 
@@ -52,6 +56,8 @@ class DaemonInfo:
         host, port: where it listens.
         version: the ccroute version it runs.
         started_at: Unix time (seconds) it started listening.
+        auto_started: started by `ccroute code` (it stops when its last session ends) rather
+            than by `ccroute start` / `ccroute serve`.
     """
 
     pid: int
@@ -59,6 +65,7 @@ class DaemonInfo:
     port: int
     version: str
     started_at: float
+    auto_started: bool = False
 
     @property
     def url(self) -> str:
@@ -105,6 +112,7 @@ def _read_state(p: Paths) -> DaemonInfo | None:
             port=int(raw["port"]),
             version=str(raw["version"]),
             started_at=float(raw["started_at"]),
+            auto_started=bool(raw.get("auto_started", False)),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -170,11 +178,14 @@ def _log_paths(p: Paths) -> tuple[Path, Path]:
     return p.log_dir / "daemon.log", p.log_dir / "daemon.out"
 
 
-def start(config: Config, *, port: int | None = None, p: Paths | None = None) -> DaemonInfo:
+def start(
+    config: Config, *, port: int | None = None, p: Paths | None = None, auto: bool = False
+) -> DaemonInfo:
     """Start the daemon in the background unless one is running; return the running one.
 
     Spawns `python -m ccroute serve` detached, then waits up to `START_TIMEOUT` seconds for
-    `daemon.json` and `/health`.
+    `daemon.json` and `/health`. With `auto` (`ccroute code`), the daemon stops by itself once
+    no recorded session is alive, unless `server.stay` is true.
 
     Raises:
         DaemonError: the daemon exited during start-up (the message quotes its reason, e.g. a
@@ -189,6 +200,8 @@ def start(config: Config, *, port: int | None = None, p: Paths | None = None) ->
     argv = [sys.executable, "-m", "ccroute", "serve", "--log-file", str(log_file)]
     if port is not None:
         argv += ["--port", str(port)]
+    if auto:
+        argv.append("--auto-started")
     with out_file.open("wb") as out:
         proc = spawn_detached(argv, output=out)
     deadline = time.monotonic() + START_TIMEOUT
@@ -249,29 +262,62 @@ def stop(p: Paths | None = None, *, timeout: float = SHUTDOWN_GRACE + 5) -> Daem
     return info
 
 
-def _request_shutdown(info: DaemonInfo, p: Paths) -> None:
-    try:
-        token = read_token(p)
-    except DaemonError:
-        terminate(info.pid)
-        return
-    conn = http.client.HTTPConnection(info.host, info.port, timeout=2)
+def _post(info: DaemonInfo, token: str, path: str, timeout: float) -> tuple[int, bytes]:
+    """POST to the daemon with the local token; (status, body). Raises OSError/HTTPException."""
+    conn = http.client.HTTPConnection(info.host, info.port, timeout=timeout)
     try:
         conn.request(
             "POST",
-            "/ccroute/shutdown",
+            path,
             headers={"Host": f"127.0.0.1:{info.port}", "Authorization": f"Bearer {token}"},
         )
-        conn.getresponse().read()
-    except (OSError, http.client.HTTPException):
-        terminate(info.pid)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
     finally:
         conn.close()
 
 
+def _request_shutdown(info: DaemonInfo, p: Paths) -> None:
+    try:
+        _post(info, read_token(p), "/ccroute/shutdown", timeout=2)
+    except (DaemonError, OSError, http.client.HTTPException):
+        terminate(info.pid)
+
+
+def reload(p: Paths | None = None) -> dict[str, Any]:
+    """Ask the running daemon to reload config.toml now (`POST /ccroute/reload`).
+
+    Returns its answer: `{"reloaded": bool, "config_error": str | None, "config_loaded_at":
+    float}`; when `reloaded` is false the daemon kept its previous config for the reason given.
+
+    Raises:
+        DaemonNotRunningError: no daemon is running.
+        DaemonError: it did not answer.
+    """
+    p = p or paths()
+    info = status(p)
+    try:
+        code, raw = _post(info, read_token(p), "/ccroute/reload", timeout=10)
+        body = json.loads(raw)
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise DaemonError(f"The daemon at {info.url} did not answer the reload: {exc}") from None
+    if code not in (200, 422) or not isinstance(body, dict):
+        raise DaemonError(f"The daemon at {info.url} refused the reload (HTTP {code}).")
+    return body
+
+
 def ensure_running(config: Config, p: Paths | None = None) -> DaemonInfo:
-    """The running daemon, starting one first if needed (used by `ccroute code`)."""
-    return start(config, p=p)
+    """The running daemon, starting one first if needed (used by `ccroute code`; a daemon it
+    starts is auto-started: it stops once no `ccroute code` session is alive)."""
+    return start(config, p=p, auto=True)
+
+
+def is_idle(config: Config, p: Paths | None = None) -> bool:
+    """Whether an auto-started daemon may stop: no recorded session is alive and the config
+    does not say `server.stay = true`."""
+    if getattr(config.server, "stay", False):
+        return False
+    return not sessions.live_sessions(p)
 
 
 # --- foreground server ---------------------------------------------------------------------
@@ -283,11 +329,14 @@ def serve(
     port: int | None = None,
     log_file: Path | None = None,
     p: Paths | None = None,
+    auto_started: bool = False,
 ) -> None:
-    """Run the proxy in the foreground until SIGINT/SIGTERM or `POST /ccroute/shutdown`.
+    """Run the proxy in the foreground until SIGINT/SIGTERM or `POST /ccroute/shutdown`
+    (or, when `auto_started`, until no `ccroute code` session is alive — see `is_idle`).
 
     Writes `daemon.json` once listening and removes it on exit. Logs go to `log_file`
-    (rotating, 1 MiB x 3) or stderr.
+    (rotating, 1 MiB x 3) or stderr. The config is reloaded when its file changes, on SIGHUP
+    and on `POST /ccroute/reload`.
 
     Raises:
         DaemonError: another daemon is already running, or the address is taken.
@@ -302,7 +351,7 @@ def serve(
     token = read_token(p, create=True)
     host = config.server.host
     bind_port = port if port is not None else config.server.port
-    _serve_blocking(config, token=token, host=host, port=bind_port, p=p)
+    _serve_blocking(config, token=token, host=host, port=bind_port, p=p, auto=auto_started)
 
 
 def _setup_logging(log_file: Path | None) -> None:
@@ -320,7 +369,9 @@ def _setup_logging(log_file: Path | None) -> None:
     root.setLevel(logging.INFO)
 
 
-def _serve_blocking(config: Config, *, token: str, host: str, port: int, p: Paths) -> None:
+def _serve_blocking(
+    config: Config, *, token: str, host: str, port: int, p: Paths, auto: bool
+) -> None:
     import asyncio
 
     from ccroute.server import run
@@ -328,7 +379,7 @@ def _serve_blocking(config: Config, *, token: str, host: str, port: int, p: Path
     started_at = time.time()
 
     def listening() -> None:
-        info = DaemonInfo(os.getpid(), host, port, __version__, started_at)
+        info = DaemonInfo(os.getpid(), host, port, __version__, started_at, auto)
         write_atomic(_state_file(p), json.dumps(asdict(info)).encode(), mode=0o600)
         log.info("ccroute %s listening on %s (pid %d)", __version__, info.url, info.pid)
 
@@ -347,14 +398,21 @@ def _serve_blocking(config: Config, *, token: str, host: str, port: int, p: Path
             on_listening=listening,
             on_stopping=stopping,
             install_signals=_install_signal_handlers,
+            load_config=lambda: load_config(p),
+            config_source=p.config_file,
+            is_idle=(lambda current: is_idle(current, p)) if auto else None,
         )
     )
 
 
-def _install_signal_handlers(stop_event: asyncio.Event) -> None:
+def _install_signal_handlers(stop_event: asyncio.Event, reload_now: Callable[[], None]) -> None:
     import asyncio
 
     loop = asyncio.get_running_loop()
+    hangup = getattr(signal, "SIGHUP", None)  # POSIX only
+    if hangup is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(hangup, reload_now)
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
         sig = getattr(signal, name, None)
         if sig is None:

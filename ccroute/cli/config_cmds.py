@@ -70,6 +70,7 @@ def set_(
     """Set a value in config.toml after checking the whole resulting config."""
     stored = config.set_value(key, value)
     typer.echo(f"{key} = {_toml_scalar(stored)}  (written to {config.paths().config_file})")
+    _reload_daemon()
 
 
 @app.command("unset")
@@ -79,6 +80,21 @@ def unset(
     """Remove a value (or table) from config.toml so its default applies again."""
     config.unset_value(key)
     typer.echo(f"Removed {key} from {config.paths().config_file}.")
+    _reload_daemon()
+
+
+def _reload_daemon() -> None:
+    """Tell a running daemon to reload now (it would within a second by itself); quiet when
+    none runs or it does not answer."""
+    from ccroute import daemon
+    from ccroute.errors import DaemonError
+
+    try:
+        answer = daemon.reload()
+    except DaemonError:
+        return
+    if answer.get("reloaded"):
+        typer.echo("The running daemon now uses it.")
 
 
 @app.command("show")

@@ -1,4 +1,4 @@
-"""`ccroute start | stop | restart | status | serve`: the daemon's commands.
+"""`ccroute start | stop | restart | status | reload | serve`: the daemon's commands.
 
 Owns: argument parsing and output for the daemon's life cycle; the work is in `ccroute.daemon`.
 Must not import aiohttp (only `serve` loads the server, through `ccroute.daemon.serve`).
@@ -15,7 +15,7 @@ import typer
 
 from ccroute import daemon
 from ccroute.config import load_config, paths
-from ccroute.errors import DaemonNotRunningError
+from ccroute.errors import ConfigError, DaemonNotRunningError
 
 PortOption = Annotated[
     int | None,
@@ -71,6 +71,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
             raise typer.Exit(exc.exit_code) from None
         raise
     uptime = max(0.0, time.time() - info.started_at)
+    health = daemon.probe(info) or {}
+    config_error = health.get("config_error")
+    loaded_at = health.get("config_loaded_at")
     if as_json:
         report = {
             "running": True,
@@ -82,16 +85,37 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
             "started_at": info.started_at,
             "uptime_seconds": round(uptime, 1),
             "config_file": str(config_file),
+            "config_loaded_at": loaded_at,
+            "config_error": config_error,
+            "auto_started": info.auto_started,
         }
         typer.echo(json.dumps(report))
         return
+    started_by = "ccroute code (stops after the last session)" if info.auto_started else "start"
     typer.echo(
         f"ccroute daemon running\n"
         f"  pid:     {info.pid}\n"
         f"  url:     {info.url}\n"
         f"  uptime:  {_format_uptime(uptime)}\n"
         f"  version: {info.version}\n"
+        f"  started: by {started_by}\n"
         f"  config:  {config_file}"
+    )
+    if isinstance(loaded_at, (int, float)):
+        typer.echo(f"  loaded:  {_format_uptime(max(0.0, time.time() - loaded_at))} ago")
+    if config_error:
+        typer.echo(f"  config rejected, previous one kept: {config_error}")
+
+
+def reload() -> None:
+    """Make the running daemon reload config.toml now (it also reloads on its own when the file
+    changes). Exit 2 if the file is invalid (the daemon keeps its previous config)."""
+    answer = daemon.reload()
+    if answer.get("reloaded"):
+        typer.echo("ccroute daemon reloaded its config")
+        return
+    raise ConfigError(
+        f"The daemon kept its previous config: {answer.get('config_error') or 'unknown reason'}"
     )
 
 
@@ -112,9 +136,13 @@ def serve(
         Path | None,
         typer.Option("--log-file", help="Write logs here (rotating) instead of stderr."),
     ] = None,
+    auto_started: Annotated[
+        bool,
+        typer.Option("--auto-started", hidden=True, help="Stop when no ccroute code session runs."),
+    ] = False,
 ) -> None:
     """Run the proxy in the foreground (for debugging and service managers)."""
-    daemon.serve(load_config(), port=port, log_file=log_file)
+    daemon.serve(load_config(), port=port, log_file=log_file, auto_started=auto_started)
 
 
 def register(app: typer.Typer) -> None:
@@ -123,4 +151,5 @@ def register(app: typer.Typer) -> None:
     app.command()(stop)
     app.command()(restart)
     app.command()(status)
+    app.command()(reload)
     app.command()(serve)

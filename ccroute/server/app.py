@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,7 +22,18 @@ from ccroute.config import Config
 from ccroute.errors import DaemonError
 from ccroute.keys import require_key
 from ccroute.server.count_tokens import COUNT_TOKENS_MEMORY, CountTokensMemory, handle_count_tokens
+from ccroute.server.drain import DRAIN, Drain, drain, drain_middleware, remember_response
 from ccroute.server.guards import error_middleware, guard_middleware
+from ccroute.server.lifecycle import (
+    CONFIG_STATUS,
+    ConfigLoader,
+    ConfigStatus,
+    IdleCheck,
+    handle_reload,
+    reload_config,
+    watch_config,
+    watch_idle,
+)
 from ccroute.server.models import handle_get_model, handle_list_models
 from ccroute.server.proxy import handle_messages
 from ccroute.server.state import (
@@ -45,6 +57,7 @@ def create_app(
     token: str,
     key_lookup: KeyLookup = require_key,
     started_at: float | None = None,
+    config_status: ConfigStatus | None = None,
 ) -> web.Application:
     """Build the proxy application. Does no I/O; the upstream session opens on startup.
 
@@ -55,14 +68,17 @@ def create_app(
         key_lookup: `ProviderConfig -> key | None`, raising `MissingKeyError` (default:
             `ccroute.keys.require_key`: env var, then OS keyring).
         started_at: Unix time the daemon started, reported by `/health`.
+        config_status: how `config` was loaded and how to load it again (hot reload); the
+            default cannot reload.
 
     Routes: `POST /v1/messages` (query string such as `?beta=true` ignored),
     `POST /v1/messages/count_tokens`, `GET /v1/models` and `GET /v1/models/{model_id}` (the
     configured routes in Anthropic's model shape; ids may contain slashes), `GET /health`,
-    `POST /ccroute/shutdown`.
+    `POST /ccroute/shutdown`, `POST /ccroute/reload`.
     """
     app = web.Application(
-        middlewares=[error_middleware, guard_middleware], client_max_size=MAX_REQUEST_BYTES
+        middlewares=[error_middleware, guard_middleware, drain_middleware],
+        client_max_size=MAX_REQUEST_BYTES,
     )
     app[CONFIG] = config
     app[TOKEN] = token
@@ -70,6 +86,9 @@ def create_app(
     app[SHUTDOWN] = asyncio.Event()
     app[STARTED_AT] = started_at if started_at is not None else time.time()
     app[COUNT_TOKENS_MEMORY] = CountTokensMemory()
+    app[CONFIG_STATUS] = config_status or ConfigStatus()
+    app[DRAIN] = Drain()
+    app.on_response_prepare.append(remember_response)
     app.cleanup_ctx.append(_upstream_session)
     app.router.add_post("/v1/messages", handle_messages)
     app.router.add_post("/v1/messages/count_tokens", handle_count_tokens)
@@ -77,6 +96,7 @@ def create_app(
     app.router.add_get("/v1/models/{model_id:.+}", handle_get_model)
     app.router.add_get("/health", handle_health)
     app.router.add_post("/ccroute/shutdown", handle_shutdown)
+    app.router.add_post("/ccroute/reload", handle_reload)
     return app
 
 
@@ -94,19 +114,26 @@ async def _upstream_session(app: web.Application) -> Any:
 
 
 async def handle_health(request: web.Request) -> web.Response:
-    """`GET /health`: `{"status":"ok","pid","version","started_at"}` (no token needed)."""
+    """`GET /health` (no token needed): `{"status": "ok" | "stopping", "pid", "version",
+    "started_at", "config_loaded_at", "config_error"}`; times are Unix seconds, `config_error`
+    is the last rejected reload's reason (file, key, fix) or null."""
+    status = request.app[CONFIG_STATUS]
     return web.json_response(
         {
-            "status": "ok",
+            "status": "stopping" if request.app[DRAIN].draining else "ok",
             "pid": os.getpid(),
             "version": __version__,
             "started_at": request.app[STARTED_AT],
+            "config_loaded_at": status.loaded_at,
+            "config_error": status.error,
         }
     )
 
 
 async def handle_shutdown(request: web.Request) -> web.Response:
-    """`POST /ccroute/shutdown`: ask the daemon to stop gracefully (token required)."""
+    """`POST /ccroute/shutdown`: ask the daemon to stop gracefully (token required); from now
+    on new `/v1/messages` requests get 529 (`drain`)."""
+    request.app[DRAIN].draining = True
     request.app[SHUTDOWN].set()
     return web.json_response({"status": "stopping"})
 
@@ -121,19 +148,29 @@ async def run(
     grace: float,
     on_listening: Callable[[], None],
     on_stopping: Callable[[], None],
-    install_signals: Callable[[asyncio.Event], None],
+    install_signals: Callable[[asyncio.Event, Callable[[], None]], None],
+    load_config: ConfigLoader | None = None,
+    config_source: Path | None = None,
+    is_idle: IdleCheck | None = None,
 ) -> None:
     """Serve the proxy on `host:port` until the app's shutdown event is set.
 
-    Client disconnects cancel their handler (and so the upstream request); on shutdown,
-    in-flight requests get `grace` seconds to finish. `on_listening` runs once the socket is
-    bound, `on_stopping` before the graceful shutdown begins.
+    Client disconnects cancel their handler (and so the upstream request). On shutdown the
+    socket stays open while in-flight requests get `grace` seconds to finish; new requests get
+    529 meanwhile, and streams still running at the deadline are cut with an `error` event
+    (`drain.drain`). `on_listening` runs once the socket is bound, `on_stopping` before the
+    graceful shutdown begins. `install_signals(shutdown_event, reload)` wires OS signals.
+
+    With `load_config`, the config is hot-reloaded when `config_source` changes, on
+    `POST /ccroute/reload` and on the `reload` callback (SIGHUP). With `is_idle`, the daemon
+    stops itself once `is_idle(config)` says no session needs it (auto-started daemons).
 
     Raises:
         DaemonError: the address cannot be bound (e.g. the port is taken).
     """
-    app = create_app(config, token=token, started_at=started_at)
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=grace)
+    status = ConfigStatus(load=load_config, source=config_source)
+    app = create_app(config, token=token, started_at=started_at, config_status=status)
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -143,11 +180,25 @@ async def run(
             f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Another program is using "
             "the port; choose another with 'ccroute config set server.port <port>' or --port."
         ) from None
-    install_signals(app[SHUTDOWN])
+    tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    install_signals(app[SHUTDOWN], lambda: spawn(reload_config(app, "SIGHUP")))
+    if load_config is not None and config_source is not None:
+        spawn(watch_config(app))
+    if is_idle is not None:
+        spawn(watch_idle(app, is_idle))
     on_listening()
     try:
         await app[SHUTDOWN].wait()
         await asyncio.sleep(0.05)  # let the shutdown request's own response go out
     finally:
         on_stopping()
+        for task in list(tasks):
+            task.cancel()
+        await drain(app, grace)
         await runner.cleanup()
