@@ -66,7 +66,9 @@ def golden_config(case: str, upstream_base_url: str) -> Config:
     `"provider"` object) with `base_url` replaced; `router.default` sends every Claude model
     name to `golden/<upstream_model>`.
     """
-    provider = dataclasses.replace(case_provider(case), base_url=upstream_base_url)
+    # max_retries=0: the replay upstream answers each request once, with the recorded answer
+    # (ccroute's own retries are tested in test_server_resilience.py).
+    provider = dataclasses.replace(case_provider(case), base_url=upstream_base_url, max_retries=0)
     return Config(
         server=ServerConfig(),
         providers=MappingProxyType({provider.name: provider}),

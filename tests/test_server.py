@@ -40,8 +40,9 @@ def make_config(base_url: str, *, api_key_env: str | None = "OPENROUTER_API_KEY"
         base_url=base_url,
         api_key_env=api_key_env,
         max_tokens=32000,
+        max_retries=0,  # one upstream call per request; retries: test_server_resilience.py
     )
-    local = ProviderConfig(name="local", wire="openai", base_url=base_url)
+    local = ProviderConfig(name="local", wire="openai", base_url=base_url, max_retries=0)
     return Config(
         server=ServerConfig(),
         providers={"openrouter": provider, "local": local},

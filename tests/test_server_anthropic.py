@@ -55,7 +55,9 @@ def proxy(
             wire="anthropic",
             base_url=str(server.make_url("/anthropic")),
             api_key_env="UP_KEY",
-            **fields,
+            # One upstream call per request unless a test asks for retries (those are
+            # tested in test_server_resilience.py).
+            **{"max_retries": 0, **fields},
         )
         config = Config(
             server=ServerConfig(),

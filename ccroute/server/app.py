@@ -86,6 +86,7 @@ def create_app(
     app[SHUTDOWN] = asyncio.Event()
     app[STARTED_AT] = started_at if started_at is not None else time.time()
     app[COUNT_TOKENS_MEMORY] = CountTokensMemory()
+    app[RESILIENCE] = Resilience()
     app[CONFIG_STATUS] = config_status or ConfigStatus()
     app[DRAIN] = Drain()
     app.on_response_prepare.append(remember_response)

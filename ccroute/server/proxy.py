@@ -1,12 +1,15 @@
 """`POST /v1/messages`: route, translate, call the provider, translate back.
 
-Owns: one request's trip — validation, the routing decision, the key, the upstream call through
-the shared session, and mapping upstream failures to Anthropic errors (before the first byte;
-afterwards the relay ends the stream with an `error` event).
+Owns: one request's trip — validation, the routing decision, and one upstream attempt per
+target the attempt loop (`attempts.run_attempts`) asks for: the key, the concurrency slot, the
+per-provider timeouts, the upstream call through the shared session, and mapping upstream
+failures to Anthropic errors (before the first byte; afterwards the relay ends the stream with
+an `error` event).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -18,17 +21,21 @@ from aiohttp import web
 
 from ccroute.config import ProviderConfig
 from ccroute.errors import TranslationError, UpstreamError
-from ccroute.routing import resolve
+from ccroute.routing import RouteTarget, decide
+from ccroute.server.attempts import RESILIENCE, candidates, run_attempts
 from ccroute.server.exchange import Exchange
 from ccroute.server.relay import relay_stream
 from ccroute.server.state import CONFIG, KEYS, SESSION
-from ccroute.translate.messages import validate_request
+from ccroute.translate.messages import MessagesRequest, validate_request
 from ccroute.translate.tokens import estimate_input_tokens
 from ccroute.wires import target_for, wire_for
 
 log = logging.getLogger("ccroute.server")
 
 _JSON = "application/json"
+
+#: The request header naming Claude Code's session (sticky load balancing).
+SESSION_HEADER = "X-Claude-Code-Session-Id"
 
 
 async def read_json(request: web.Request) -> Any:
@@ -40,69 +47,118 @@ async def read_json(request: web.Request) -> Any:
 
 
 async def handle_messages(request: web.Request) -> web.StreamResponse:
-    """`POST /v1/messages`: route, translate, call the provider, translate back.
+    """`POST /v1/messages`: route, translate, call the provider(s), translate back.
 
-    Failures before the response starts become Anthropic error JSON (via the middleware);
-    failures after a stream started become one SSE `error` event (protocol.md §2.5).
+    The route's targets are tried in the attempt loop's order (balancing, retries, fallbacks,
+    breakers: `attempts.py`). Failures before the response starts become Anthropic error JSON
+    (via the middleware); failures after a stream started become one SSE `error` event
+    (protocol.md §2.5) and are never retried.
     """
     started = time.monotonic()
     req = validate_request(await read_json(request))
-    config = request.app[CONFIG]
-    route = resolve(req["model"], config)
-    wire = wire_for(route.provider.wire)
-    key = await request.app[KEYS].get(route.provider)
+    input_estimate = estimate_input_tokens(req)
+    session_id = request.headers.get(SESSION_HEADER)
+    decision = decide(req, request.app[CONFIG], input_tokens=input_estimate, session_id=session_id)
+    res = request.app[RESILIENCE]
     stream = bool(req.get("stream"))
-    target = target_for(route.provider, route.model)
+    message_id = f"msg_{uuid.uuid4().hex[:24]}"
+    trail: list[str] = []
+    last: list[Exchange] = []
+    tried: list[ProviderConfig] = []
+
+    async def attempt(target: RouteTarget) -> web.StreamResponse:
+        tried.append(target.provider)
+        return await _attempt(
+            request, decision.request, target, stream=stream, message_id=message_id, exchanges=last
+        )
+
+    order = candidates(decision, res, session_id=session_id)
+    try:
+        return await run_attempts(order, res, attempt, log_id=message_id, trail=trail)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise _unreachable(tried[-1] if tried else order[0].provider, exc) from None
+    finally:
+        log.info(
+            "%s model=%s route=%s reason=%s stream=%s status=%s attempts=[%s] %.0fms",
+            message_id,
+            req["model"],
+            decision.route,
+            decision.reason,
+            stream,
+            last[-1].outcome if last else "error",
+            "; ".join(trail),
+            (time.monotonic() - started) * 1000,
+        )
+
+
+async def _attempt(
+    request: web.Request,
+    req: MessagesRequest,
+    route_target: RouteTarget,
+    *,
+    stream: bool,
+    message_id: str,
+    exchanges: list[Exchange],
+) -> web.StreamResponse:
+    """One upstream call to `route_target`. Raises (`UpstreamError`, `aiohttp.ClientError`,
+    `TimeoutError`, `MissingKeyError`, ...) only while nothing was sent to the client."""
+    provider = route_target.provider
+    wire = wire_for(provider.wire)
+    key = await request.app[KEYS].get(provider)
+    target = target_for(provider, route_target.model)
     exchange = Exchange(
         wire=wire,
         req=req,
         target=target,
         tool_names=wire.translator.tool_names_for(req),
-        message_id=f"msg_{uuid.uuid4().hex[:24]}",
+        message_id=message_id,
         input_estimate=estimate_input_tokens(req),
     )
+    exchanges.append(exchange)
     upstream_body = wire.translator.build_request(req, target=target, stream=stream)
     headers = {
-        **route.provider.headers,
+        **provider.headers,
         **wire.translator.forward_headers(request.headers, target=target),
-        **wire.auth_headers(route.provider, key),
+        **wire.auth_headers(provider, key),
         "Content-Type": _JSON,
         "Accept": "text/event-stream" if stream else _JSON,
     }
-    url = wire.url(route.provider.base_url, route.model, stream)
-    try:
+    url = wire.url(provider.base_url, route_target.model, stream)
+    async with request.app[RESILIENCE].limits.slot(provider):
         post = request.app[SESSION].post(
-            url, data=json.dumps(upstream_body, separators=(",", ":")).encode(), headers=headers
+            url,
+            data=json.dumps(upstream_body, separators=(",", ":")).encode(),
+            headers=headers,
+            timeout=_timeouts(provider),
         )
-        if stream:
-            return await relay_stream(request, post, exchange)
-        async with post as upstream:
-            if upstream.status >= 400:
-                raise exchange.upstream_error(
-                    upstream.status, await upstream.read(), upstream.headers
-                )
-            response = await _relay_json(upstream, exchange)
-            exchange.outcome = str(response.status)
-            return response
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        err = _unreachable(route.provider, exc)
-        exchange.outcome = f"{err.status} ({type(exc).__name__})"
-        raise err from None
-    except UpstreamError as err:
-        exchange.outcome = f"{err.status} {err.error_type}"
-        raise
-    finally:
-        log.info(
-            "%s model=%s route=%s/%s reason=%s stream=%s status=%s %.0fms",
-            exchange.message_id,
-            req["model"],
-            route.provider.name,
-            route.model,
-            route.reason,
-            stream,
-            exchange.outcome,
-            (time.monotonic() - started) * 1000,
-        )
+        # First byte: the upstream's response headers must arrive within first_byte_timeout.
+        answered = asyncio.wait_for(post, provider.first_byte_timeout)
+        try:
+            if stream:
+                return await relay_stream(request, answered, exchange)
+            async with await answered as upstream:
+                if upstream.status >= 400:
+                    raise exchange.upstream_error(
+                        upstream.status, await upstream.read(), upstream.headers
+                    )
+                response = await _relay_json(upstream, exchange)
+                exchange.outcome = str(response.status)
+                return response
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            exchange.outcome = f"529 ({type(exc).__name__})"
+            raise
+        except UpstreamError as err:
+            exchange.outcome = f"{err.status} {err.error_type}"
+            raise
+
+
+def _timeouts(provider: ProviderConfig) -> aiohttp.ClientTimeout:
+    """The provider's connect / idle (between reads) / total timeouts for one request."""
+    return aiohttp.ClientTimeout(
+        total=provider.total_timeout or None,
+        sock_connect=provider.connect_timeout,
+        sock_read=provider.idle_timeout,
+    )
 
 
 def _unreachable(provider: ProviderConfig, exc: BaseException) -> UpstreamError:
