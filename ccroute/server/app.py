@@ -21,6 +21,7 @@ from ccroute import __version__
 from ccroute.config import Config
 from ccroute.errors import DaemonError
 from ccroute.keys import require_key
+from ccroute.server.attempts import RESILIENCE, Resilience
 from ccroute.server.count_tokens import COUNT_TOKENS_MEMORY, CountTokensMemory, handle_count_tokens
 from ccroute.server.drain import DRAIN, Drain, drain, drain_middleware, remember_response
 from ccroute.server.guards import error_middleware, guard_middleware
