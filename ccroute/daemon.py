@@ -193,7 +193,12 @@ def start(
     """
     p = p or paths()
     with contextlib.suppress(DaemonNotRunningError):
-        return status(p)
+        running = status(p)
+        health = probe(running)
+        if health is None or health.get("status") != "stopping":
+            return running
+        # It is draining its last requests (a stop or an auto-stop): wait, then start anew.
+        _wait_gone(running.pid, SHUTDOWN_GRACE + 10)
     read_token(p, create=True)
     log_file, out_file = _log_paths(p)
     out_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -236,7 +241,13 @@ def _startup_failure(out_file: Path, code: int | None) -> str:
     return f"The daemon exited during start-up (code {code}). Output:\n{tail}"
 
 
-def stop(p: Paths | None = None, *, timeout: float = SHUTDOWN_GRACE + 5) -> DaemonInfo | None:
+def _wait_gone(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def stop(p: Paths | None = None, *, timeout: float = SHUTDOWN_GRACE + 10) -> DaemonInfo | None:
     """Stop the daemon gracefully; the stopped daemon's info, or None if none was running.
 
     Asks `/ccroute/shutdown` (in-flight streams get `SHUTDOWN_GRACE` seconds), then terminates

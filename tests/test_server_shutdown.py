@@ -129,6 +129,7 @@ async def test_new_request_while_draining_gets_529_overloaded(serve: Any) -> Non
         ) as late:
             assert late.status == 529
             body = await late.json()
+        assert running.stopped == []  # daemon.json stays until the drain is over
         await resp.read()
     assert body["type"] == "error"
     assert body["error"]["type"] == "overloaded_error"

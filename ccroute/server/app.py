@@ -21,7 +21,6 @@ from ccroute import __version__
 from ccroute.config import Config
 from ccroute.errors import DaemonError
 from ccroute.keys import require_key
-from ccroute.server.attempts import RESILIENCE, Resilience
 from ccroute.server.count_tokens import COUNT_TOKENS_MEMORY, CountTokensMemory, handle_count_tokens
 from ccroute.server.drain import DRAIN, Drain, drain, drain_middleware, remember_response
 from ccroute.server.guards import error_middleware, guard_middleware
@@ -87,7 +86,6 @@ def create_app(
     app[SHUTDOWN] = asyncio.Event()
     app[STARTED_AT] = started_at if started_at is not None else time.time()
     app[COUNT_TOKENS_MEMORY] = CountTokensMemory()
-    app[RESILIENCE] = Resilience()
     app[CONFIG_STATUS] = config_status or ConfigStatus()
     app[DRAIN] = Drain()
     app.on_response_prepare.append(remember_response)
@@ -160,8 +158,8 @@ async def run(
     Client disconnects cancel their handler (and so the upstream request). On shutdown the
     socket stays open while in-flight requests get `grace` seconds to finish; new requests get
     529 meanwhile, and streams still running at the deadline are cut with an `error` event
-    (`drain.drain`). `on_listening` runs once the socket is bound, `on_stopping` before the
-    graceful shutdown begins. `install_signals(shutdown_event, reload)` wires OS signals.
+    (`drain.drain`). `on_listening` runs once the socket is bound, `on_stopping` once the
+    requests in flight are done (until then `/health` answers `"status": "stopping"`). `install_signals(shutdown_event, reload)` wires OS signals.
 
     With `load_config`, the config is hot-reloaded when `config_source` changes, on
     `POST /ccroute/reload` and on the `reload` callback (SIGHUP). With `is_idle`, the daemon
@@ -199,8 +197,8 @@ async def run(
         await app[SHUTDOWN].wait()
         await asyncio.sleep(0.05)  # let the shutdown request's own response go out
     finally:
-        on_stopping()
         for task in list(tasks):
             task.cancel()
         await drain(app, grace)
+        on_stopping()
         await runner.cleanup()
