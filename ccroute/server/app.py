@@ -21,6 +21,7 @@ from ccroute import __version__
 from ccroute.config import Config
 from ccroute.errors import DaemonError
 from ccroute.keys import require_key
+from ccroute.server.attempts import RESILIENCE, Resilience
 from ccroute.server.count_tokens import COUNT_TOKENS_MEMORY, CountTokensMemory, handle_count_tokens
 from ccroute.server.drain import DRAIN, Drain, drain, drain_middleware, remember_response
 from ccroute.server.guards import error_middleware, guard_middleware
@@ -86,6 +87,7 @@ def create_app(
     app[SHUTDOWN] = asyncio.Event()
     app[STARTED_AT] = started_at if started_at is not None else time.time()
     app[COUNT_TOKENS_MEMORY] = CountTokensMemory()
+    app[RESILIENCE] = Resilience()
     app[CONFIG_STATUS] = config_status or ConfigStatus()
     app[DRAIN] = Drain()
     app.on_response_prepare.append(remember_response)
