@@ -23,6 +23,7 @@ from ccroute.cli import (
     keys_cmds,
     models_cmds,
     providers_cmds,
+    route_cmds,
 )
 from ccroute.errors import CcrouteError
 
@@ -67,6 +68,7 @@ app.add_typer(config_cmds.app, name="config")
 app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(providers_cmds.app, name="providers")
 app.add_typer(models_cmds.app, name="models")
+app.add_typer(route_cmds.app, name="route")
 daemon_cmds.register(app)
 code_cmd.register(app)
 
