@@ -1441,3 +1441,20 @@ def test_config_set_refuses_a_route_to_an_unknown_provider_without_writing() -> 
         set_value("router.background", "nowhere/x")
     assert "router.background" in info.value.message
     assert not config_file().exists()
+
+
+def test_a_fallbacks_key_must_name_a_route() -> None:
+    rule = '[[router.rules]]\nname = "big"\nroute = "a/x"\nmodel = "*"\n'
+    message = load_error('[router.fallbacks]\ndefualt = ["a/x"]\n' + rule + ROUTER_PROVIDERS)
+    assert "router.fallbacks.defualt" in message
+    assert "default" in message
+    assert "ccroute config unset router.fallbacks.defualt" in message
+    write_config(
+        '[router.fallbacks]\nbig = ["b/y"]\nthink = ["b/y"]\nexplicit = ["b/y"]\n'
+        + rule
+        + '[profiles.p.router.fallbacks]\nbig = ["a/z"]\n'
+        + ROUTER_PROVIDERS
+    )
+    cfg = load_config()
+    assert set(cfg.router.fallbacks) == {"big", "think", "explicit"}
+    assert [e.ref for e in cfg.profiles["p"].fallbacks["big"]] == ["a/z"]

@@ -589,7 +589,7 @@ def test_rules_beat_the_custom_function(tmp_path: Path) -> None:
     ],
 )
 def test_a_failing_custom_function_is_reported_and_routing_goes_on(
-    tmp_path: Path, body: str, said: str, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, body: str, said: str
 ) -> None:
     cfg = custom(tmp_path, body)
     d = decision(request(), cfg)

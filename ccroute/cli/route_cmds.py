@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from ccroute.errors import CcrouteError
+
+if TYPE_CHECKING:
+    from ccroute.routing import RouteTarget
 
 app = typer.Typer(
     help="See which provider and model a request would be routed to, and why.",
@@ -44,7 +47,7 @@ def _read_body(source: str) -> object:
     return doc
 
 
-def _target(target: Any) -> dict[str, object]:
+def _target(target: RouteTarget) -> dict[str, object]:
     return {"provider": target.provider.name, "model": target.model, "weight": target.weight}
 
 

@@ -29,6 +29,7 @@ from ccroute.config.model import (
 if TYPE_CHECKING:
     from ccroute.config.schema import _Checker
 
+_CHOICE_ROUTES = ("custom", "explicit", "subagent")  # routes that are not scenario routes
 _CONDITIONS = ("model", "min_tokens", "max_tokens", "keyword", "regex", "tools", "session")
 
 
@@ -41,10 +42,14 @@ def entries(value: Any) -> tuple[RefEntry, ...]:
     )
 
 
-def router_values(check: _Checker, prefix: str, table: dict[str, Any]) -> dict[str, Any]:
+def router_values(
+    check: _Checker, prefix: str, table: dict[str, Any], rule_names: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The valid values of a router table, keyed by TOML key (route values as `RefEntry` tuples).
 
-    Problems are recorded on `check`; invalid entries are left out (so defaults apply).
+    Problems are recorded on `check`; invalid entries are left out (so defaults apply). A
+    `fallbacks` key must name a route: a scenario route, "custom", "explicit", "subagent", a
+    rule of this table, or one of `rule_names` (a profile's base rules).
     """
     table = dict(table)
     subtables = {name: table.pop(name) for name in _ROUTER_TABLES if name in table}
@@ -70,6 +75,16 @@ def router_values(check: _Checker, prefix: str, table: dict[str, Any]) -> dict[s
         values["fallbacks"] = MappingProxyType(fallbacks)
     if "rules" in subtables:
         values["rules"] = _rules(check, f"{prefix}.rules", subtables["rules"])
+    known = [*ROUTE_NAMES, *_CHOICE_ROUTES, *rule_names]
+    known += [rule.name for rule in values.get("rules", ())]
+    for route in values.get("fallbacks", {}):
+        if route not in known:
+            key = f"{prefix}.fallbacks.{_quote_key(route)}"
+            check.add(
+                f"{key}: {route!r} is not a route name (known: {', '.join(known)}). Rename it "
+                f"to the route these fallbacks are for, or remove it with "
+                f"'ccroute config unset {key}'."
+            )
     return values
 
 
@@ -132,8 +147,12 @@ def profiles(
         for other in table:
             if other != "router":
                 check.unknown(f"{prefix}.{other}", other, [f"{prefix}.router"])
+        base_rules = tuple(rule.name for rule in base.get("rules", ()))
         own = router_values(
-            check, f"{prefix}.router", check.table(f"{prefix}.router", table.get("router", {}))
+            check,
+            f"{prefix}.router",
+            check.table(f"{prefix}.router", table.get("router", {})),
+            base_rules,
         )
         out[name] = (own, router_config({**base, **own}))
     return out
