@@ -161,7 +161,8 @@ async def run(
     socket stays open while in-flight requests get `grace` seconds to finish; new requests get
     529 meanwhile, and streams still running at the deadline are cut with an `error` event
     (`drain.drain`). `on_listening` runs once the socket is bound, `on_stopping` once the
-    requests in flight are done (until then `/health` answers `"status": "stopping"`). `install_signals(shutdown_event, reload)` wires OS signals.
+    requests in flight are done (until then `/health` answers `"status": "stopping"`).
+    `install_signals(shutdown_event, reload)` wires OS signals.
 
     With `load_config`, the config is hot-reloaded when `config_source` changes, on
     `POST /ccroute/reload` and on the `reload` callback (SIGHUP). With `is_idle`, the daemon
