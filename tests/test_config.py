@@ -1458,3 +1458,25 @@ def test_a_fallbacks_key_must_name_a_route() -> None:
     cfg = load_config()
     assert set(cfg.router.fallbacks) == {"big", "think", "explicit"}
     assert [e.ref for e in cfg.profiles["p"].fallbacks["big"]] == ["a/z"]
+
+
+def test_config_set_a_profiles_router_key() -> None:
+    set_value("providers.a.base_url", "http://a.test/v1")
+    assert set_value("profiles.cheap.router.default", "a/cheap") == "a/cheap"
+    assert set_value("profiles.cheap.router.strategy", "round-robin") == "round-robin"
+    assert file_doc()["profiles"] == {
+        "cheap": {"router": {"default": "a/cheap", "strategy": "round-robin"}}
+    }
+    cfg = load_config()
+    assert (cfg.profiles["cheap"].default, cfg.profiles["cheap"].strategy) == (
+        "a/cheap",
+        "round-robin",
+    )
+    assert get_value("profiles.cheap.router.default") == "a/cheap"
+    items = {s.key: (s.value, s.origin) for s in settings()}
+    assert items["profiles.cheap.router.strategy"] == ("round-robin", "file")
+    with pytest.raises(ConfigError) as info:
+        set_value("profiles.cheap.router.background", "nowhere/x")
+    assert "profiles.cheap.router.background" in info.value.message
+    with pytest.raises(ConfigError):
+        set_value("profiles.cheap.routr.default", "a/x")

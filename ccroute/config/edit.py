@@ -26,6 +26,7 @@ from ccroute.config.fields import (
     _MODEL,
     _PROVIDER,
     _PROVIDER_NAME,
+    _ROUTER,
     _ROUTING,
     _ROUTING_OTHER,
     _TABLES,
@@ -180,6 +181,18 @@ def settings(p: Paths | None = None) -> list[Setting]:
     for table in ("models", "fallbacks"):
         routes: Mapping[str, tuple[RefEntry, ...]] = getattr(router, table)
         leaves += [(("router", table, name), _plain_route(refs)) for name, refs in routes.items()]
+    for name, profile in config.profiles.items():  # the keys a profile's file table sets
+        own = doc.get("profiles", {}).get(name, {}).get("router", {})
+        leaves += [
+            (
+                ("profiles", name, "router", field),
+                _plain_route(profile.route(field))
+                if field in ROUTE_NAMES
+                else getattr(profile, field),
+            )
+            for field in _ROUTER
+            if field in own
+        ]
     return [Setting(_format_key(path), value, origin(path), path) for path, value in leaves]
 
 
@@ -303,7 +316,17 @@ def _known_key(parts: list[str], providers: set[str], *, for_set: bool = False) 
                 "models.<id>.<field>",
             )
         ]
-    elif head == "providers" and not for_set:
+    elif head == "profiles" and len(rest) == 3 and rest[1] == "router" and rest[2] in _ROUTER:
+        if not _PROVIDER_NAME.match(rest[0]):
+            raise ConfigError(
+                f"{key}: profile name {rest[0]!r} may only use letters, digits, '-' and '_'."
+            )
+        return _ROUTER[rest[2]]
+    elif (
+        head in ("profiles", "providers")
+        and not for_set
+        and (head == "providers" or len(rest) <= 2)
+    ):
         return None
     else:
         candidates = [*(f"{t}.{n}" for t, s in _TABLES.items() for n in s), "providers.<name>.*"]
