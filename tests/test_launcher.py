@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ccroute.config import load_config
+from ccroute.config import set_value
 from ccroute.errors import CcrouteError, ClaudeNotFoundError
 from ccroute.launcher import (
     CUSTOM_HEADERS_ENV,
@@ -173,15 +173,13 @@ def test_ccroute_code_records_its_session_sends_headers_and_cleans_up(
     monkeypatch.setattr(daemon, "ensure_running", fake_ensure_running)
     daemon.read_token(create=True)
     result = CliRunner().invoke(app, ["code", "-p", "hi", "--profile", "cheap"])
-    if getattr(load_config(), "profiles", None) is not None:
-        # A config with profiles rejects an unknown one before anything starts.
-        assert result.exit_code == 2
-        assert "no profile 'cheap'" in result.output
-        assert started == []
-        result = CliRunner().invoke(app, ["code", "-p", "hi"])
-        expected_headers = f"X-Ccroute-Project: {project / PROJECT_FILE}"
-    else:
-        expected_headers = f"X-Ccroute-Profile: cheap\nX-Ccroute-Project: {project / PROJECT_FILE}"
+    # An unknown profile is refused before anything starts.
+    assert result.exit_code == 2
+    assert "no profile 'cheap'" in result.output
+    assert started == []
+    set_value("profiles.cheap.router.default", "openrouter/cheap/model")
+    result = CliRunner().invoke(app, ["code", "-p", "hi", "--profile", "cheap"])
+    expected_headers = f"X-Ccroute-Profile: cheap\nX-Ccroute-Project: {project / PROJECT_FILE}"
     assert result.exit_code == 0, result.output
     assert started == [True]
     seen = json.loads(out.read_text())

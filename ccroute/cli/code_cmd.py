@@ -30,9 +30,8 @@ def code(ctx: typer.Context) -> None:
     argument goes to `claude` unchanged."""
     profile, args = launcher.take_profile(ctx.args)
     config = load_config()
-    known = getattr(config, "profiles", None)
-    if profile is not None and known is not None and profile not in known:
-        names = ", ".join(sorted(known)) or "none are configured"
+    if profile is not None and profile not in config.profiles:
+        names = ", ".join(sorted(config.profiles)) or "none are configured"
         raise ConfigError(
             f"There is no profile {profile!r} ({names}). Add one with "
             f"'ccroute config set profiles.{profile}.router.default PROVIDER/MODEL'."
