@@ -168,3 +168,24 @@ async def test_health_reports_config_fields(serve: Any) -> None:
     assert body["status"] == "ok"
     assert body["config_error"] is None
     assert isinstance(body["config_loaded_at"], float)
+
+
+async def test_request_not_answered_by_the_deadline_gets_529(serve: Any) -> None:
+    fake = FakeOpenAI([text_reply("too late", delay=5.0)], api_key=KEY)
+    running = await serve(fake, 0.3)
+    async with aiohttp.ClientSession() as http:
+        pending = asyncio.ensure_future(
+            http.post(
+                f"{running.url}/v1/messages", json=anthropic_request(stream=False), headers=AUTH
+            )
+        )
+        while not fake.chat_requests:
+            await asyncio.sleep(0.01)
+        async with http.post(f"{running.url}/ccroute/shutdown", headers=AUTH):
+            pass
+        resp = await pending
+        assert resp.status == 529
+        body = await resp.json()
+        resp.release()
+    assert body["error"]["type"] == "overloaded_error"
+    await asyncio.wait_for(running.task, timeout=10)
