@@ -9,27 +9,22 @@ every request, so it never serialises or tokenises the request: it reads a few f
 the message blocks once.
 
 Must not import: aiohttp, typer, rich, keyring, or anything from ccroute but `config`,
-`custom_route`, `errors` and `translate.messages` (the request's type).
+`custom_route`, `route_match` (what it reads from the request), `errors` and
+`translate.messages` (the request's type).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, cast
 
 from ccroute.config import Config, ProviderConfig, RouterConfig, split_model_ref
-from ccroute.config.model import RefEntry, RouteRule
+from ccroute.config.model import RefEntry
 from ccroute.custom_route import call_custom
 from ccroute.errors import ConfigError
+from ccroute.route_match import has_image, rule_matches, subagent_tag
 from ccroute.translate.messages import MessagesRequest
-
-SUBAGENT_OPEN = "<CCR-SUBAGENT-MODEL>"
-SUBAGENT_CLOSE = "</CCR-SUBAGENT-MODEL>"
-"""The subagent tag (claude-code-router's convention): `<CCR-SUBAGENT-MODEL>provider,model
-</CCR-SUBAGENT-MODEL>` at the start of a system text block or of the first user message."""
 
 THINK_EFFORTS = frozenset({"xhigh", "max"})
 """`output_config.effort` values that count as "thinking requested" (see `decide`)."""
@@ -170,7 +165,7 @@ def decide(
             own_fallbacks_only="explicit",
         )
 
-    tagged = _subagent(req, providers)
+    tagged = subagent_tag(req, providers)
     if tagged is not None:
         ref, request = tagged
         targets = _targets_of_ref(ref, providers)
@@ -187,7 +182,7 @@ def decide(
         )
 
     for rule in router.rules:
-        if _rule_matches(rule, request, input_tokens, session_id):
+        if rule_matches(rule, request, input_tokens, session_id):
             reason = f"rule {rule.name!r} matches the request"
             targets = _targets(rule.route, providers)
             return _decision(
@@ -312,7 +307,7 @@ def _scenario(
         str(tool.get("type", "")).startswith("web_search") for tool in req.get("tools") or ()
     ):
         return "web_search", "the request offers the web_search server tool"
-    if "image" in routes and _has_image(req.get("messages", ())):
+    if "image" in routes and has_image(req.get("messages", ())):
         return "image", "the conversation contains an image"
     if "long_context" in routes and input_tokens > router.long_context_threshold:
         return "long_context", (
@@ -325,136 +320,6 @@ def _scenario(
         return "think", f"the request asks for effort {effort!r}"
     if "background" in routes and "haiku" in req.get("model", "").lower():
         return "background", f"{req.get('model')!r} is Claude Code's haiku-class model"
-    return None
-
-
-def _has_image(messages: Iterable[Any]) -> bool:
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, list) and _blocks_have_image(content):
-            return True
-    return False
-
-
-def _blocks_have_image(blocks: list[Any]) -> bool:
-    for block in blocks:
-        if not isinstance(block, dict):
-            continue
-        kind = block.get("type")
-        if kind == "image":
-            return True
-        if kind == "tool_result":
-            inner = block.get("content")
-            if isinstance(inner, list) and _blocks_have_image(inner):
-                return True
-    return False
-
-
-def _latest_user_text(req: MessagesRequest) -> str:
-    """The text of the latest user message that has text (tool_result-only turns skipped)."""
-    for message in reversed(req.get("messages", ())):
-        if message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            return content
-        texts = [
-            b["text"]
-            for b in content or ()
-            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
-        ]
-        if texts:
-            return "\n".join(texts)
-    return ""
-
-
-def _rule_matches(
-    rule: RouteRule, req: MessagesRequest, input_tokens: int, session_id: str | None
-) -> bool:
-    if rule.session is not None and rule.session != session_id:
-        return False
-    if rule.model is not None and not fnmatchcase(req.get("model", "").lower(), rule.model.lower()):
-        return False
-    if rule.min_tokens is not None and input_tokens < rule.min_tokens:
-        return False
-    if rule.max_tokens is not None and input_tokens > rule.max_tokens:
-        return False
-    if rule.tools:
-        names = {tool.get("name") for tool in req.get("tools") or ()}
-        if not names.intersection(rule.tools):
-            return False
-    if rule.keyword or rule.regex is not None:
-        text = _latest_user_text(req)
-        if rule.keyword:
-            lowered = text.lower()
-            if not any(word in lowered for word in rule.keyword):
-                return False
-        if rule.regex is not None and re.search(rule.regex, text) is None:
-            return False
-    return True
-
-
-def _strip_tag(text: str, providers: Mapping[str, ProviderConfig]) -> tuple[str, str] | None:
-    """(ref, text without the tag) when `text` starts with a subagent tag naming a provider."""
-    stripped = text.lstrip()
-    if not stripped.startswith(SUBAGENT_OPEN):
-        return None
-    end = stripped.find(SUBAGENT_CLOSE, len(SUBAGENT_OPEN))
-    if end < 0:
-        return None
-    ref = stripped[len(SUBAGENT_OPEN) : end].strip()
-    if _targets_of_ref(ref, providers) is None:
-        return None
-    return ref, stripped[end + len(SUBAGENT_CLOSE) :].lstrip()
-
-
-def _subagent(
-    req: MessagesRequest, providers: Mapping[str, ProviderConfig]
-) -> tuple[str, MessagesRequest] | None:
-    """(ref, a copy of `req` without the tag) when a system block or the first user message
-    starts with the subagent tag; None otherwise. Only the changed containers are copied."""
-    system = req.get("system")
-    if isinstance(system, str):
-        found = _strip_tag(system, providers)
-        if found is not None:
-            return found[0], cast(MessagesRequest, {**req, "system": found[1]})
-    elif isinstance(system, list):
-        hit = _tag_in_blocks(system, providers)
-        if hit is not None:
-            return hit[0], cast(MessagesRequest, {**req, "system": hit[1]})
-    messages = req.get("messages", [])
-    first = next((i for i, m in enumerate(messages) if m.get("role") == "user"), None)
-    if first is None:
-        return None
-    content = messages[first].get("content")
-    new_content: Any
-    if isinstance(content, str):
-        found = _strip_tag(content, providers)
-        if found is None:
-            return None
-        ref, new_content = found
-    elif isinstance(content, list):
-        hit = _tag_in_blocks(content, providers)
-        if hit is None:
-            return None
-        ref, new_content = hit
-    else:
-        return None
-    new_messages = list(messages)
-    new_messages[first] = {**messages[first], "content": new_content}
-    return ref, cast(MessagesRequest, {**req, "messages": new_messages})
-
-
-def _tag_in_blocks(
-    blocks: list[Any], providers: Mapping[str, ProviderConfig]
-) -> tuple[str, list[Any]] | None:
-    for i, block in enumerate(blocks):
-        if isinstance(block, dict) and block.get("type") == "text":
-            found = _strip_tag(str(block.get("text", "")), providers)
-            if found is not None:
-                copy = list(blocks)
-                copy[i] = {**block, "text": found[1]}
-                return found[0], copy
     return None
 
 
