@@ -6,12 +6,15 @@ keep writing `from ccroute.config import X`:
 - `locations`: `Paths` and `paths()` (config file, state and log directories; `CCROUTE_HOME`
   re-roots them).
 - `model`: the frozen dataclasses the rest of ccroute reads (`Config` and friends, including a
-  provider's per-model `ModelOverrides` and `ProviderConfig.for_model`), the built-in
+  provider's per-model `ModelOverrides` and `ProviderConfig.for_model`, and the router's
+  `RouterConfig`, `RefEntry`, `RouteRule`), the built-in
   providers, `KNOWN_WIRES` and `split_model_ref`.
 - `fields`: what each settable leaf may hold (type, normaliser, example) and command-line
   parsing of values.
+- `router_fields`: what each leaf of the router tables may hold, and `_TABLES`.
 - `schema`: validation of config.toml as a whole, whose every message names the file, the
-  dotted key and the fix.
+  dotted key and the fix; `router_schema` does the `[router]`, `[router.models]`,
+  `[router.fallbacks]`, `[[router.rules]]` and `[profiles.<name>.router]` tables for it.
 - `load`: `load_config` — reading the file and applying environment overrides.
 - `edit`: the `get_value` / `set_value` / `unset_value` / `settings` edits behind
   `ccroute config`.

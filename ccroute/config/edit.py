@@ -26,10 +26,8 @@ from ccroute.config.fields import (
     _MODEL,
     _PROVIDER,
     _PROVIDER_NAME,
-    _ROUTER,
     _ROUTING,
     _ROUTING_OTHER,
-    _TABLES,
     _check,
     _did_you_mean,
     _Field,
@@ -41,6 +39,7 @@ from ccroute.config.fields import (
 from ccroute.config.load import _ENV_OVERRIDES, _read_doc, load_config
 from ccroute.config.locations import Paths, paths
 from ccroute.config.model import ROUTE_NAMES, RefEntry
+from ccroute.config.router_fields import _ROUTER, _TABLES
 from ccroute.config.schema import _build, _got, _raise
 from ccroute.errors import ConfigError
 

@@ -1,7 +1,7 @@
 """What each settable leaf of config.toml may hold.
 
 Owns: `_Field` (a leaf's TOML type, what a valid value is, an example, and its normaliser), the
-normalisers, the field tables for server, router, providers, per-model overrides, headers and
+normalisers, the field tables for server, providers, per-model overrides, headers and
 OpenRouter's provider-routing table, secret-looking-name detection, how a dotted key is written
 (`_quote_key`, `_format_key`: model ids are TOML-quoted), `_check` (validate and normalise one
 value) and `_parse_raw` (command-line text → a field's TOML type). Pure: no file access, no
@@ -28,8 +28,6 @@ from ccroute.config.model import (
     KNOWN_WIRES,
     MODEL_OVERRIDE_FIELDS,
     REASONING_MODES,
-    ROUTE_NAMES,
-    STRATEGIES,
     FrozenTable,
     split_model_ref,
 )
@@ -140,28 +138,6 @@ def _names(value: list[Any]) -> tuple[str, ...]:
     return tuple(item.strip() for item in value)
 
 
-def _rule_name(value: str) -> str:
-    if not _PROVIDER_NAME.match(value):
-        raise ValueError
-    return value
-
-
-def _words(value: object) -> tuple[str, ...]:
-    """A word or a list of words → lower-cased tuple (rule keywords match case-insensitively)."""
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items:
-        raise ValueError
-    return tuple(word.lower() for word in _names(items))
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error:
-        raise ValueError from None
-    return value
-
-
 def _frozen_json(value: object) -> Any:
     """A TOML value that JSON can carry, made immutable: tables → FrozenTable, arrays → tuples.
 
@@ -192,70 +168,6 @@ _SERVER: Mapping[str, _Field] = {
 }
 
 
-def _route_refs(value: object) -> Any:
-    """A route: one ref (kept a string) or a non-empty list of refs / `{ref, weight}` tables.
-
-    Refs are normalised to "provider/model"; a list becomes a tuple whose weighted entries are
-    FrozenTables `{"ref": ..., "weight": n}` (n >= 1) and plain entries strings.
-    """
-    if isinstance(value, str):
-        return _model_ref(value)
-    if not isinstance(value, list) or not value:
-        raise ValueError
-    out: list[Any] = []
-    for item in value:
-        if isinstance(item, str):
-            out.append(_model_ref(item))
-        elif isinstance(item, dict) and set(item) <= {"ref", "weight"} and "ref" in item:
-            ref, weight = item["ref"], item.get("weight", 1)
-            if not isinstance(ref, str) or isinstance(weight, bool) or not isinstance(weight, int):
-                raise ValueError
-            out.append(FrozenTable({"ref": _model_ref(ref), "weight": _positive(weight)}))
-        else:
-            raise ValueError
-    return tuple(out)
-
-
-def _custom_ref(value: str) -> str:
-    path, colon, function = value.strip().rpartition(":")
-    if not colon or not path.strip() or not function.strip().isidentifier():
-        raise ValueError
-    return value.strip()
-
-
-def _non_negative(value: int) -> int:
-    if value < 0:
-        raise ValueError
-    return value
-
-
-_ROUTE = _Field(
-    object,
-    "a model reference 'provider/model' or a list of them (a TOML array on the command line)",
-    "openrouter/anthropic/claude-sonnet-4.5",
-    _route_refs,
-)
-_ROUTER: Mapping[str, _Field] = {
-    **dict.fromkeys(ROUTE_NAMES, _ROUTE),
-    "long_context_threshold": _Field(int, "a positive integer (input tokens)", "60000", _positive),
-    "strategy": _Field(str, f"one of {', '.join(STRATEGIES)}", "priority", _choice(STRATEGIES)),
-    "custom": _Field(
-        str, "'path/to/file.py:function'", "~/.config/ccroute/route.py:choose", _custom_ref
-    ),
-}
-_ROUTER_TABLES = ("models", "fallbacks", "rules")  # router keys set by editing the file
-# One `[[router.rules]]` entry's fields (`name` and `route` are required).
-_RULE: Mapping[str, _Field] = {
-    "name": _Field(str, "a rule name (letters, digits, '-', '_')", "big-refactors", _rule_name),
-    "route": _ROUTE,
-    "model": _Field(str, "an fnmatch pattern such as '*opus*'", "*opus*", _host),
-    "min_tokens": _Field(int, "a non-negative integer (input tokens)", "1000", _non_negative),
-    "max_tokens": _Field(int, "a non-negative integer (input tokens)", "90000", _non_negative),
-    "keyword": _Field(object, "a word or a list of words", '["refactor"]', _words),
-    "regex": _Field(str, "a Python regular expression", "'\\brefactor\\b'", _regex),
-    "tools": _Field(list, "a list of tool names", '["Bash"]', _names),
-    "session": _Field(str, "a session id (X-Claude-Code-Session-Id)", "abc", _host),
-}
 _PROVIDER: Mapping[str, _Field] = {
     "wire": _Field(str, f"one of {', '.join(KNOWN_WIRES)}", KNOWN_WIRES[0], _wire),
     "base_url": _Field(str, "an http(s) URL", "http://localhost:8000/v1", _url),
@@ -327,7 +239,6 @@ _ROUTING: Mapping[str, _Field] = {
 }
 # Any other routing field is passed through unchecked (OpenRouter adds fields), if JSON can say it.
 _ROUTING_OTHER = _Field(object, "a string, number, boolean, array or table", "true", _frozen_json)
-_TABLES: Mapping[str, Mapping[str, _Field]] = {"server": _SERVER, "router": _ROUTER}
 _SECRET_NAMES = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "credential"})
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ccroute.config.fields import _ROUTE, _ROUTER, _ROUTER_TABLES, _RULE, _quote_key
+from ccroute.config.fields import _quote_key
 from ccroute.config.model import (
     ROUTE_NAMES,
     RefEntry,
@@ -25,6 +25,7 @@ from ccroute.config.model import (
     RouteRule,
     split_model_ref,
 )
+from ccroute.config.router_fields import _ROUTE, _ROUTER, _ROUTER_TABLES, _RULE
 
 if TYPE_CHECKING:
     from ccroute.config.schema import _Checker

@@ -30,7 +30,6 @@ from ccroute.config.fields import (
     _ROUTING,
     _ROUTING_OTHER,
     _SERVER,
-    _TABLES,
     _check,
     _did_you_mean,
     _Field,
@@ -47,6 +46,7 @@ from ccroute.config.model import (
     ProviderConfig,
     ServerConfig,
 )
+from ccroute.config.router_fields import _TABLES
 from ccroute.config.router_schema import check_refs, router_config, router_values
 from ccroute.config.router_schema import profiles as router_profiles
 from ccroute.errors import ConfigError
