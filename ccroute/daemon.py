@@ -1,4 +1,4 @@
-"""The daemon's life cycle: start, stop, status, serve, and the state files that tie them together.
+"""The daemon's life cycle from outside: start, stop, status, reload, and the state files.
 
 Owns: the state directory — `daemon.json` (pid, host, port, version, started_at, auto_started;
 written by the daemon once it is listening, removed when it stops) and `token` (the random local
@@ -6,11 +6,10 @@ auth token, mode 0600, created once and reused so running Claude Code sessions s
 restart) — the detached spawn of `python -m ccroute serve`, the `/health` probe, stale-state
 cleanup, asking a running daemon to reload its config (`reload`), and the auto-stop of a daemon
 `ccroute code` started (it ends once no session in `ccroute.sessions` is alive, unless
-`server.stay`).
+`server.stay`). The daemon process itself (`ccroute serve`) is `ccroute.daemon_serve`.
 
 Must not import: typer or rich (it reports through return values and `DaemonError`s), or aiohttp
-at module level (`status` must stay fast; only `serve` loads the server). The probe uses
-`http.client`.
+(`status` must stay fast). The probe uses `http.client`.
 """
 
 from __future__ import annotations
@@ -18,28 +17,18 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import logging
-import logging.handlers
-import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ccroute import __version__, sessions
-from ccroute.config import Config, Paths, load_config, paths, write_atomic
+from ccroute import sessions
+from ccroute.config import Config, Paths, paths, write_atomic
 from ccroute.errors import DaemonError, DaemonNotRunningError
 from ccroute.process import pid_alive, release, spawn_detached, terminate
-
-if TYPE_CHECKING:
-    import asyncio
-    from collections.abc import Callable
-
-log = logging.getLogger("ccroute.daemon")
 
 #: Seconds `start` waits for the spawned daemon to answer `/health`.
 START_TIMEOUT = 15.0
@@ -329,106 +318,3 @@ def is_idle(config: Config, p: Paths | None = None) -> bool:
     if getattr(config.server, "stay", False):
         return False
     return not sessions.live_sessions(p)
-
-
-# --- foreground server ---------------------------------------------------------------------
-
-
-def serve(
-    config: Config,
-    *,
-    port: int | None = None,
-    log_file: Path | None = None,
-    p: Paths | None = None,
-    auto_started: bool = False,
-) -> None:
-    """Run the proxy in the foreground until SIGINT/SIGTERM or `POST /ccroute/shutdown`
-    (or, when `auto_started`, until no `ccroute code` session is alive — see `is_idle`).
-
-    Writes `daemon.json` once listening and removes it on exit. Logs go to `log_file`
-    (rotating, 1 MiB x 3) or stderr. The config is reloaded when its file changes, on SIGHUP
-    and on `POST /ccroute/reload`.
-
-    Raises:
-        DaemonError: another daemon is already running, or the address is taken.
-    """
-    p = p or paths()
-    with contextlib.suppress(DaemonNotRunningError):
-        running = status(p)
-        raise DaemonError(
-            f"A ccroute daemon is already running (pid {running.pid}, {running.url})."
-        )
-    _setup_logging(log_file)
-    token = read_token(p, create=True)
-    host = config.server.host
-    bind_port = port if port is not None else config.server.port
-    _serve_blocking(config, token=token, host=host, port=bind_port, p=p, auto=auto_started)
-
-
-def _setup_logging(log_file: Path | None) -> None:
-    handler: logging.Handler
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=1 << 20, backupCount=3, encoding="utf-8"
-        )
-    else:
-        handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger("ccroute")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-
-
-def _serve_blocking(
-    config: Config, *, token: str, host: str, port: int, p: Paths, auto: bool
-) -> None:
-    import asyncio
-
-    from ccroute.server import run
-
-    started_at = time.time()
-
-    def listening() -> None:
-        info = DaemonInfo(os.getpid(), host, port, __version__, started_at, auto)
-        write_atomic(_state_file(p), json.dumps(asdict(info)).encode(), mode=0o600)
-        log.info("ccroute %s listening on %s (pid %d)", __version__, info.url, info.pid)
-
-    def stopping() -> None:
-        log.info("stopping")
-        _remove_state(p, os.getpid())
-
-    asyncio.run(
-        run(
-            config,
-            token=token,
-            host=host,
-            port=port,
-            started_at=started_at,
-            grace=SHUTDOWN_GRACE,
-            on_listening=listening,
-            on_stopping=stopping,
-            install_signals=_install_signal_handlers,
-            load_config=lambda: load_config(p),
-            config_source=p.config_file,
-            is_idle=(lambda current: is_idle(current, p)) if auto else None,
-        )
-    )
-
-
-def _install_signal_handlers(stop_event: asyncio.Event, reload_now: Callable[[], None]) -> None:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    hangup = getattr(signal, "SIGHUP", None)  # POSIX only
-    if hangup is not None:
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(hangup, reload_now)
-    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
-        sig = getattr(signal, name, None)
-        if sig is None:
-            continue
-        try:
-            loop.add_signal_handler(sig, stop_event.set)
-        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop_event.set))

@@ -1,7 +1,7 @@
 """`ccroute start | stop | restart | status | reload | serve`: the daemon's commands.
 
 Owns: argument parsing and output for the daemon's life cycle; the work is in `ccroute.daemon`.
-Must not import aiohttp (only `serve` loads the server, through `ccroute.daemon.serve`).
+Must not import aiohttp (only `serve` loads the server, through `ccroute.daemon_serve.serve`).
 """
 
 from __future__ import annotations
@@ -142,7 +142,9 @@ def serve(
     ] = False,
 ) -> None:
     """Run the proxy in the foreground (for debugging and service managers)."""
-    daemon.serve(load_config(), port=port, log_file=log_file, auto_started=auto_started)
+    from ccroute.daemon_serve import serve as serve_foreground
+
+    serve_foreground(load_config(), port=port, log_file=log_file, auto_started=auto_started)
 
 
 def register(app: typer.Typer) -> None:
