@@ -315,6 +315,6 @@ def ensure_running(config: Config, p: Paths | None = None) -> DaemonInfo:
 def is_idle(config: Config, p: Paths | None = None) -> bool:
     """Whether an auto-started daemon may stop: no recorded session is alive and the config
     does not say `server.stay = true`."""
-    if getattr(config.server, "stay", False):
+    if config.server.stay:
         return False
     return not sessions.live_sessions(p)

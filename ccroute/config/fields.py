@@ -165,6 +165,7 @@ def _sort(value: object) -> Any:
 _SERVER: Mapping[str, _Field] = {
     "host": _Field(str, "a host name or IP address", "127.0.0.1", _host),
     "port": _Field(int, "an integer from 1 to 65535", "3456", _port),
+    "stay": _Field(bool, "true or false", "true", _flag),
 }
 
 

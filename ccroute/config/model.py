@@ -62,10 +62,12 @@ class FrozenTable(dict[str, Any]):
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """The local proxy's listening address: `host` (name or IP), `port` (1-65535)."""
+    """The local proxy: its listening address, `host` (name or IP) and `port` (1-65535), and
+    `stay`: keep a daemon that `ccroute code` started running after its last session ends."""
 
     host: str = "127.0.0.1"
     port: int = 3456
+    stay: bool = False
 
 
 @dataclass(frozen=True)
