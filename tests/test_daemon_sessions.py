@@ -94,9 +94,8 @@ def test_is_idle_follows_live_sessions_and_server_stay(sleeper: subprocess.Popen
     sleeper.kill()
     sleeper.wait()
     assert daemon.is_idle(config) is True
-    if hasattr(config.server, "stay"):
-        staying = replace(config, server=replace(config.server, stay=True))
-        assert daemon.is_idle(staying) is False
+    staying = replace(config, server=replace(config.server, stay=True))
+    assert daemon.is_idle(staying) is False
 
 
 def _wait_stopped(info: daemon.DaemonInfo, timeout: float = 20) -> bool:
