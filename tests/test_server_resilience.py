@@ -518,7 +518,8 @@ async def test_the_request_log_line_lists_every_attempt(
     s = await stack({"a": a, "b": b}, fallbacks=("b",))
     with caplog.at_level("INFO", logger="ccroute.server"):
         assert await streamed_text(await post(s)) == "from b"
-    [line] = [r.getMessage() for r in caplog.records if "route=" in r.getMessage()]
-    assert "route=default" in line
-    assert "status=200" in line
-    assert "attempts=[a/model-a: 529 overloaded_error; b/model-b: ok]" in line
+    messages = [r.getMessage() for r in caplog.records]
+    [line] = [m for m in messages if "route=" in m]
+    assert " route=b/model-b reason=default stream=True status=200 " in line
+    [trail] = [m for m in messages if "attempts:" in m]
+    assert trail.endswith("attempts: a/model-a: 529 overloaded_error; b/model-b: ok")

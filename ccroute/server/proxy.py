@@ -78,15 +78,24 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise _unreachable(tried[-1] if tried else order[0].provider, exc) from None
     finally:
+        # Why this route and every try, then the one-line summary whose shape tools parse
+        # (route = the target that answered or was tried last, reason = the route's name).
         log.info(
-            "%s model=%s route=%s reason=%s stream=%s status=%s attempts=[%s] %.0fms",
+            "%s routed by %s (%s); attempts: %s",
             message_id,
-            req["model"],
             decision.route,
             decision.reason,
+            "; ".join(trail) or "none",
+        )
+        final = last[-1].target if last else None
+        log.info(
+            "%s model=%s route=%s reason=%s stream=%s status=%s %.0fms",
+            message_id,
+            req["model"],
+            f"{final.provider}/{final.model}" if final else "-",
+            decision.route.replace(" ", "_"),
             stream,
             last[-1].outcome if last else "error",
-            "; ".join(trail),
             (time.monotonic() - started) * 1000,
         )
 
