@@ -81,6 +81,7 @@ def stack(
         fallbacks: tuple[str, ...] = (),
         targets: tuple[str, ...] | None = None,
         strategy: str = "priority",
+        profiles: dict[str, RouterConfig] | None = None,
         **fields: dict[str, Any],
     ) -> Stack:
         providers: dict[str, ProviderConfig] = {}
@@ -108,6 +109,7 @@ def stack(
             providers=MappingProxyType(providers),
             router=router,
             source=Path("config.toml"),
+            profiles=MappingProxyType(profiles or {}),
         )
         app = server.create_app(config, token=TOKEN, key_lookup=lambda p: KEY)
         sleeps: list[float] = []
@@ -523,3 +525,12 @@ async def test_the_request_log_line_lists_every_attempt(
     assert " route=b/model-b reason=default stream=True status=200 " in line
     [trail] = [m for m in messages if "attempts:" in m]
     assert trail.endswith("attempts: a/model-a: 529 overloaded_error; b/model-b: ok")
+
+
+async def test_the_profile_header_routes_by_that_profile(stack: Any) -> None:
+    a = fake(text_reply("default route"))
+    b = fake(text_reply("cheap profile"))
+    s = await stack({"a": a, "b": b}, profiles={"cheap": RouterConfig(default="b/model-b")})
+    assert await streamed_text(await post(s, **{"X-Ccroute-Profile": "cheap"})) == "cheap profile"
+    assert await streamed_text(await post(s)) == "default route"
+    assert b.chat_requests[0].json["model"] == "model-b"

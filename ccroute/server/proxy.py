@@ -24,6 +24,7 @@ from ccroute.errors import TranslationError, UpstreamError
 from ccroute.routing import RouteTarget, decide
 from ccroute.server.attempts import RESILIENCE, candidates, run_attempts
 from ccroute.server.exchange import Exchange
+from ccroute.server.profiles import request_profile
 from ccroute.server.relay import relay_stream
 from ccroute.server.state import CONFIG, KEYS, SESSION
 from ccroute.translate.messages import MessagesRequest, validate_request
@@ -58,7 +59,10 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     req = validate_request(await read_json(request))
     input_estimate = estimate_input_tokens(req)
     session_id = request.headers.get(SESSION_HEADER)
-    decision = decide(req, request.app[CONFIG], input_tokens=input_estimate, session_id=session_id)
+    config, profile = request_profile(request, request.app[CONFIG])
+    decision = decide(
+        req, config, input_tokens=input_estimate, session_id=session_id, profile=profile
+    )
     res = request.app[RESILIENCE]
     stream = bool(req.get("stream"))
     message_id = f"msg_{uuid.uuid4().hex[:24]}"
