@@ -142,6 +142,8 @@ def test_rate_limit_with_retry_after_is_waited_out_then_the_answer_arrives(e2e, 
     """
     e2e.fake.set_script([RATE_LIMITED, text_reply("Answered after the wait.")])
     e2e.configure(upstream)
+    # ccroute retries a 429 itself by default; this test is about Claude Code's own retry.
+    e2e.must("config", "set", "providers.openrouter.max_retries", "0")
 
     run = e2e.code("say hi")
 
@@ -166,6 +168,8 @@ def test_rate_limit_reaches_the_client_as_429_with_retry_after(e2e, upstream):
     Anthropic error body of type `rate_limit_error` that keeps the upstream message (§2.5)."""
     e2e.fake.set_script([RATE_LIMITED])
     e2e.configure(upstream)
+    # ccroute retries a 429 itself by default; this test is about Claude Code's own retry.
+    e2e.must("config", "set", "providers.openrouter.max_retries", "0")
     start_daemon(e2e)
 
     resp = post_messages(e2e, stream=True)
