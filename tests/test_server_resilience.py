@@ -279,6 +279,9 @@ async def test_breaker_opens_after_n_failures_then_half_opens_after_cooldown(sta
     assert await streamed_text(await post(s)) == "b #0"
     assert await streamed_text(await post(s)) == "b #1"
     assert s.res.breakers.snapshot()["a"].state == "open"
+    # /health (and so `ccroute status`) names the provider whose breaker is open.
+    health = await (await s.client.get("/health")).json()
+    assert health["breakers"] == {"a": "open"}
     # Open: a is skipped without being called.
     assert await streamed_text(await post(s)) == "b #2"
     assert len(a.chat_requests) == 2
@@ -286,6 +289,7 @@ async def test_breaker_opens_after_n_failures_then_half_opens_after_cooldown(sta
     s.clock.now += 31
     assert await streamed_text(await post(s)) == "a is back"
     assert s.res.breakers.snapshot()["a"].state == "closed"
+    assert (await (await s.client.get("/health")).json())["breakers"] == {}
     assert await streamed_text(await post(s)) == "a again"
     assert len(a.chat_requests) == 4
 

@@ -74,6 +74,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     health = daemon.probe(info) or {}
     config_error = health.get("config_error")
     loaded_at = health.get("config_loaded_at")
+    breakers = health.get("breakers") or {}
     if as_json:
         report = {
             "running": True,
@@ -88,6 +89,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
             "config_loaded_at": loaded_at,
             "config_error": config_error,
             "auto_started": info.auto_started,
+            "breakers": breakers,
         }
         typer.echo(json.dumps(report))
         return
@@ -105,6 +107,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         typer.echo(f"  loaded:  {_format_uptime(max(0.0, time.time() - loaded_at))} ago")
     if config_error:
         typer.echo(f"  config rejected, previous one kept: {config_error}")
+    for name, state in sorted(breakers.items()):
+        typer.echo(f"  provider {name}: circuit breaker {state} (failing; requests skip it)")
 
 
 def reload() -> None:

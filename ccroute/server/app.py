@@ -117,9 +117,11 @@ async def _upstream_session(app: web.Application) -> Any:
 
 async def handle_health(request: web.Request) -> web.Response:
     """`GET /health` (no token needed): `{"status": "ok" | "stopping", "pid", "version",
-    "started_at", "config_loaded_at", "config_error"}`; times are Unix seconds, `config_error`
-    is the last rejected reload's reason (file, key, fix) or null."""
+    "started_at", "config_loaded_at", "config_error", "breakers"}`; times are Unix seconds,
+    `config_error` is the last rejected reload's reason (file, key, fix) or null, `breakers`
+    maps each provider whose circuit breaker is not closed to its state ("open", "half-open")."""
     status = request.app[CONFIG_STATUS]
+    breakers = request.app[RESILIENCE].breakers.snapshot()
     return web.json_response(
         {
             "status": "stopping" if request.app[DRAIN].draining else "ok",
@@ -128,6 +130,9 @@ async def handle_health(request: web.Request) -> web.Response:
             "started_at": request.app[STARTED_AT],
             "config_loaded_at": status.loaded_at,
             "config_error": status.error,
+            "breakers": {
+                name: state.state for name, state in breakers.items() if state.state != "closed"
+            },
         }
     )
 
