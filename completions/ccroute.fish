@@ -1,0 +1,1 @@
+complete --command ccroute --no-files --arguments "(env _CCROUTE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) ccroute)" --condition "env _CCROUTE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) ccroute"
