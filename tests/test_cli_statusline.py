@@ -31,36 +31,41 @@ base_url = "http://a.test/v1"
 base_url = "http://b.test/v1"
 """
 
-# Shaped like what Claude Code 2.x writes to a statusLine command's stdin (protocol.md §6.9).
+# What Claude Code 2.1.197 wrote to a statusLine command's stdin after one answer through
+# ccroute (captured with `tee`; paths shortened), protocol.md §6.9.
 RECORDED: dict[str, Any] = {
-    "hook_event_name": "Status",
-    "session_id": "4c1f2b9e-5a7d-4e0b-9d3f-2a6c8e1b7f40",
-    "transcript_path": "/home/u/.claude/projects/-home-u-app/4c1f2b9e.jsonl",
+    "session_id": "6e7dc8ca-35b6-4bed-8db6-4dd571f0cee6",
+    "transcript_path": "/home/u/.claude/projects/-home-u-app/6e7dc8ca.jsonl",
     "cwd": "/home/u/app",
-    "model": {"id": "claude-sonnet-4-5-20250929", "display_name": "Sonnet 4.5"},
-    "workspace": {"current_dir": "/home/u/app", "project_dir": "/home/u/app"},
+    "prompt_id": "9696940f-2254-447d-bf6d-458360d89085",
+    "effort": {"level": "high"},
+    "model": {"id": "claude-opus-4-8[1m]", "display_name": "Opus 4.8 (1M context)"},
+    "workspace": {"current_dir": "/home/u/app", "project_dir": "/home/u/app", "added_dirs": []},
     "version": "2.1.197",
     "output_style": {"name": "default"},
     "cost": {
         "total_cost_usd": 0.4187,
-        "total_duration_ms": 95214,
-        "total_api_duration_ms": 31877,
-        "total_lines_added": 42,
-        "total_lines_removed": 7,
+        "total_duration_ms": 8768,
+        "total_api_duration_ms": 105,
+        "total_lines_added": 0,
+        "total_lines_removed": 0,
     },
     "context_window": {
         "total_input_tokens": 48213,
         "total_output_tokens": 2317,
-        "context_window_size": 200000,
-        "used_percentage": 27.4,
+        "context_window_size": 1000000,
         "current_usage": {
             "input_tokens": 812,
             "output_tokens": 304,
             "cache_creation_input_tokens": 1904,
             "cache_read_input_tokens": 52100,
         },
+        "used_percentage": 5,
+        "remaining_percentage": 95,
     },
     "exceeds_200k_tokens": False,
+    "fast_mode": False,
+    "thinking": {"enabled": True},
 }
 
 
@@ -89,8 +94,7 @@ def test_recorded_status_gives_model_route_tokens_context_and_cost() -> None:
     code, out = run(json.dumps(RECORDED))
     assert code == 0
     assert out == (
-        "claude-sonnet-4-5-20250929 → a/main-model (default) · 48.2k in / 2.3k out · "
-        "ctx 27% · $0.42\n"
+        "claude-opus-4-8[1m] → a/main-model (default) · 48.2k in / 2.3k out · ctx 5% · $0.42\n"
     )
 
 
@@ -99,6 +103,12 @@ def test_haiku_shows_the_background_route() -> None:
     code, out = run(json.dumps(status))
     assert code == 0
     assert out.startswith("claude-haiku-4-5 → b/small-model (background) · ")
+
+
+def test_the_1m_suffix_is_not_part_of_the_routed_name() -> None:
+    status = {**RECORDED, "model": {"id": "b/some/model[1m]"}}
+    _, out = run(json.dumps(status))
+    assert out.startswith("b/some/model[1m] → b/some/model · ")
 
 
 def test_explicit_model_reference_has_no_route_label() -> None:
@@ -110,11 +120,11 @@ def test_explicit_model_reference_has_no_route_label() -> None:
 def test_profile_from_claude_codes_custom_headers_is_used() -> None:
     headers = "X-Other: 1\nX-Ccroute-Profile: cheap"
     _, out = run(json.dumps(RECORDED), env={"ANTHROPIC_CUSTOM_HEADERS": headers})
-    assert out.startswith("claude-sonnet-4-5-20250929 → b/cheap-model (default) · ")
+    assert out.startswith("claude-opus-4-8[1m] → b/cheap-model (default) · ")
     _, unknown = run(
         json.dumps(RECORDED), env={"ANTHROPIC_CUSTOM_HEADERS": "X-Ccroute-Profile: nope"}
     )
-    assert unknown.startswith("claude-sonnet-4-5-20250929 → a/main-model (default) · ")
+    assert unknown.startswith("claude-opus-4-8[1m] → a/main-model (default) · ")
 
 
 def test_colour_unless_NO_COLOR() -> None:
@@ -142,13 +152,13 @@ def test_broken_config_still_prints_the_rest() -> None:
     paths().config_file.write_text("[router\n", "utf-8")
     code, out = run(json.dumps(RECORDED))
     assert code == 0
-    assert out == "claude-sonnet-4-5-20250929 · 48.2k in / 2.3k out · ctx 27% · $0.42\n"
+    assert out == "claude-opus-4-8[1m] · 48.2k in / 2.3k out · ctx 5% · $0.42\n"
 
 
 def test_context_percent_falls_back_to_current_usage_over_window() -> None:
     window = dict(RECORDED["context_window"], used_percentage=None)
     assert context_percent({"context_window": window}) == pytest.approx(
-        (812 + 1904 + 52100) / 200000 * 100
+        (812 + 1904 + 52100) / 1000000 * 100
     )
     assert context_percent({"context_window": {"context_window_size": 0}}) is None
     assert context_percent({}) is None
@@ -187,5 +197,5 @@ def test_runs_without_loading_aiohttp_or_rich() -> None:
         timeout=60,
     )
     line, heavy = done.stdout.splitlines()
-    assert line.startswith("claude-sonnet-4-5-20250929 → a/main-model (default)")
+    assert line.startswith("claude-opus-4-8[1m] → a/main-model (default)")
     assert json.loads(heavy) == []

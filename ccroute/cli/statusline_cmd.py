@@ -114,7 +114,10 @@ def routed_to(model: str, session_id: str | None, environ: Mapping[str, str]) ->
         profile = _profile(environ)
         if profile is not None and profile not in config.profiles:
             profile = None
-        req: MessagesRequest = {"model": model, "max_tokens": 1, "messages": []}
+        # Claude Code names 1M-context models `<id>[1m]` in its own state, not on the wire
+        # (protocol.md §1 `model`), so route the name without the suffix.
+        wire_model = model[:-4] if model.lower().endswith("[1m]") else model
+        req: MessagesRequest = {"model": wire_model, "max_tokens": 1, "messages": []}
         decision = decide(req, config, input_tokens=0, session_id=session_id, profile=profile)
     except Exception:  # a status line never fails
         return None
