@@ -88,6 +88,42 @@ class ImportPlan:
     skipped: list[str] = field(default_factory=list)
 
 
+def strip_json5(text: str) -> str:
+    """`text` with `//` and `/* */` comments and trailing commas blanked out, strings untouched.
+
+    ccr reads its config.json as JSON5 and its README examples carry `//` comments; blanking
+    (not deleting) keeps line and column numbers right for `json.loads` errors.
+    """
+    parts: list[str] = []  # alternately: code outside strings, one string literal, code, ...
+    code: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            parts += ["".join(code), text[i : j + 1]]
+            code = []
+            i = j + 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            code.append(" " * (j - i))
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            code.append(re.sub(r"[^\n]", " ", text[i:j]))
+            i = j
+        else:
+            code.append(c)
+            i += 1
+    parts.append("".join(code))
+    trailing = re.compile(r",(\s*[}\]])")
+    return "".join(part if k % 2 else trailing.sub(r" \1", part) for k, part in enumerate(parts))
+
+
 def interpolate(value: str, env: Mapping[str, str]) -> str:
     """`value` with each `$VAR`/`${VAR}` replaced from `env`; raises KeyError for an unset one."""
 

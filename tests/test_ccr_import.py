@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from ccroute.ccr_import import interpolate, plan_import, provider_name
+from ccroute.ccr_import import interpolate, plan_import, provider_name, strip_json5
 from ccroute.errors import ConfigError
 
 CCR: dict[str, Any] = {
@@ -163,3 +164,18 @@ def test_interpolate_and_provider_name() -> None:
 def test_a_non_object_config_is_refused() -> None:
     with pytest.raises(ConfigError, match="JSON object"):
         plan_import(["not", "an", "object"])
+
+
+def test_json5_comments_and_trailing_commas_are_blanked_but_strings_kept() -> None:
+    text = (
+        '{\n  // the README style\n  "url": "http://h/v1/chat/completions", /* inline */\n'
+        '  "odd": "a // not a comment, ]",\n  "list": ["x", "y",],\n  "esc": "q\\"//x",\n}\n'
+    )
+    stripped = strip_json5(text)
+    assert json.loads(stripped) == {
+        "url": "http://h/v1/chat/completions",
+        "odd": "a // not a comment, ]",
+        "list": ["x", "y"],
+        "esc": 'q"//x',
+    }
+    assert stripped.count("\n") == text.count("\n")

@@ -172,3 +172,20 @@ def test_env_references_in_urls_are_resolved(
     cfg = load_config()
     assert cfg.providers["local"].base_url == "http://127.0.0.1:8080/v1"
     assert cfg.providers["local"].api_key_env is None
+
+
+def test_a_readme_style_config_with_comments_imports(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(
+        '{\n  "Providers": [\n    {\n      "name": "ollama",\n'
+        "      // IMPORTANT: api_base_url must be a complete (full) URL.\n"
+        '      "api_base_url": "http://localhost:11434/v1/chat/completions",\n'
+        '      "api_key": "ollama",\n      "models": ["qwen2.5-coder:latest"],\n    },\n  ],\n'
+        '  "Router": { "default": "ollama,qwen2.5-coder:latest", },\n}\n',
+        encoding="utf-8",
+    )
+    code, _, err = run(str(path), "--yes")
+    assert code == 0, err
+    cfg = load_config()
+    assert cfg.providers["ollama"].base_url == "http://localhost:11434/v1"
+    assert cfg.router.default == "ollama/qwen2.5-coder:latest"

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from ccroute import keys
-from ccroute.ccr_import import ImportPlan, plan_import
+from ccroute.ccr_import import ImportPlan, plan_import, strip_json5
 from ccroute.config import paths
 from ccroute.config.edit import set_provider, set_value
 from ccroute.config.fields import _format_key
@@ -48,7 +48,7 @@ def read_ccr(path: Path) -> object:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it ({exc}).") from None
     try:
-        return json.loads(text)
+        return json.loads(strip_json5(text))
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
