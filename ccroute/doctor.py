@@ -344,24 +344,12 @@ def check_clock(server_date: float | None, now: float) -> Check:
 
 def check_permissions(p: Paths) -> list[Check]:
     """Config file readable; on POSIX the state dir 0700 and the token file 0600."""
-    found = []
-    if p.config_file.exists() and not os.access(p.config_file, os.R_OK):
-        found.append(
-            Check(
-                "config file",
-                FAIL,
-                f"{p.config_file} is not readable.",
-                f"chmod u+r {p.config_file}",
-            )
-        )
+    config = p.config_file
+    if config.exists() and not os.access(config, os.R_OK):
+        found = [Check("config file", FAIL, f"{config} is not readable.", f"chmod u+r {config}")]
     else:
-        found.append(
-            Check(
-                "config file",
-                OK,
-                f"{p.config_file}" + ("" if p.config_file.exists() else " (absent: defaults)"),
-            )
-        )
+        absent = "" if config.exists() else " (absent: defaults)"
+        found = [Check("config file", OK, f"{config}{absent}")]
     if os.name != "posix":
         return found
     token = p.state_dir / "token"
@@ -399,16 +387,10 @@ async def _network(
     keyed = {x.name: keys.get_key(x) for x in stale}
     probes, fetched, date = await asyncio.gather(
         probe_all(targets, timeout=timeout),
-        fetch_catalogue(stale, keyed, timeout=timeout, deadline=timeout * 2)
-        if stale
-        else _nothing(),
+        fetch_catalogue(stale, keyed, timeout=timeout, deadline=timeout * 2),
         _server_date([t.url for t in targets], timeout),
     )
     return probes, fetched, date
-
-
-async def _nothing() -> dict[str, FetchResult]:
-    return {}
 
 
 def _target(provider: ProviderConfig) -> ProbeTarget:
