@@ -18,12 +18,15 @@ from typer.core import TyperGroup
 from ccroute import __version__
 from ccroute.cli import (
     code_cmd,
+    completions_cmd,
     config_cmds,
     daemon_cmds,
+    env_cmd,
     keys_cmds,
     models_cmds,
     providers_cmds,
     route_cmds,
+    statusline_cmd,
 )
 from ccroute.errors import CcrouteError
 
@@ -69,6 +72,9 @@ app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(providers_cmds.app, name="providers")
 app.add_typer(models_cmds.app, name="models")
 app.add_typer(route_cmds.app, name="route")
+app.add_typer(completions_cmd.app, name="completions")
+env_cmd.register(app)
+statusline_cmd.register(app)
 daemon_cmds.register(app)
 code_cmd.register(app)
 
