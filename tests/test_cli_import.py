@@ -189,3 +189,27 @@ def test_a_readme_style_config_with_comments_imports(tmp_path: Path) -> None:
     cfg = load_config()
     assert cfg.providers["ollama"].base_url == "http://localhost:11434/v1"
     assert cfg.router.default == "ollama/qwen2.5-coder:latest"
+
+
+def test_a_refused_edit_leaves_config_toml_untouched(tmp_path: Path) -> None:
+    set_value("server.port", "4000")
+    before = paths().config_file.read_bytes()
+    data = {
+        "Providers": [
+            {"name": "good", "api_base_url": "https://a.test/v1/chat/completions"},
+            {
+                "name": "bad",
+                "api_base_url": "https://b.test/v1/chat/completions",
+                "transformer": {"use": [["maxtoken", {"max_tokens": -5}]]},
+            },
+        ],
+        "Router": {"default": "good,m"},
+    }
+    code, _, err = run(str(write_ccr(tmp_path, data)), "--yes")
+    assert code == ConfigError.exit_code
+    assert (
+        "providers.bad.max_tokens must be a positive integer, got -5; "
+        f"{paths().config_file} was not changed." in err
+    )
+    assert paths().config_file.read_bytes() == before
+    assert "good" not in load_config().providers
