@@ -22,6 +22,7 @@ from ccroute.cli import (
     config_cmds,
     daemon_cmds,
     env_cmd,
+    import_cmd,
     keys_cmds,
     models_cmds,
     providers_cmds,
@@ -73,6 +74,7 @@ app.add_typer(providers_cmds.app, name="providers")
 app.add_typer(models_cmds.app, name="models")
 app.add_typer(route_cmds.app, name="route")
 app.add_typer(completions_cmd.app, name="completions")
+app.add_typer(import_cmd.app, name="import")
 env_cmd.register(app)
 statusline_cmd.register(app)
 daemon_cmds.register(app)
