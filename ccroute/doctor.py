@@ -318,7 +318,7 @@ def check_routes(
     warnings = route_warnings(refs, config, catalogue)
     for w in warnings:
         status = FAIL if w.kind in _FAILING_ROUTE_KINDS else WARN
-        fix = f"ccroute models --provider {w.provider} --search {w.model}" if w.provider else ""
+        fix = _route_fix(w.kind, w.provider, w.model)
         found.append(Check(f"route {w.route}", status, w.message, fix))
     warned = {w.route for w in warnings}
     checked = [
@@ -327,6 +327,15 @@ def check_routes(
     if checked:
         found.append(Check("routes", OK, f"{len(checked)} route(s) listed with tool support"))
     return found
+
+
+def _route_fix(kind: str, provider: str, model: str) -> str:
+    """The `ccroute models` command that shows what to route to instead."""
+    if not provider or kind == "unknown_provider":
+        return "ccroute providers add <name>"
+    if kind == "not_listed":
+        return f"ccroute models {model.rsplit('/', 1)[-1]} --provider {provider}"
+    return f"ccroute models --provider {provider}"
 
 
 def check_clock(server_date: float | None, now: float) -> Check:

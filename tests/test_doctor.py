@@ -336,7 +336,7 @@ def test_cached_model_without_tools_fails_offline() -> None:
     route = by_name(found, "route fake/m-tools")
     assert route.status == FAIL
     assert "does not support tool calling" in route.detail
-    assert route.fix == "ccroute models --provider fake --search m-tools"
+    assert route.fix == "ccroute models --provider fake"
 
 
 def test_unlisted_model_warns_offline() -> None:
@@ -346,7 +346,8 @@ def test_unlisted_model_warns_offline() -> None:
     found = doctor.run_checks(
         offline=True, cwd=Path("/"), home=Path("/nonexistent"), environ={"PATH": ""}
     )
-    assert by_name(found, "route fake/m-tools").status == WARN
+    route = by_name(found, "route fake/m-tools")
+    assert (route.status, route.fix) == (WARN, "ccroute models m-tools --provider fake")
 
 
 # --- permissions ----------------------------------------------------------------------------------
@@ -394,3 +395,13 @@ def test_broken_config_is_one_failure_and_stops() -> None:
     assert config.status == FAIL
     assert str(paths().config_file) in config.fix
     assert "daemon" not in [c.check for c in found]
+
+
+def test_route_to_unknown_provider_is_a_config_failure() -> None:
+    write_config('[router]\ndefault = "nope/some-model"\n')
+    found = doctor.run_checks(
+        offline=True, cwd=Path("/"), home=Path("/nonexistent"), environ={"PATH": ""}
+    )
+    config = by_name(found, "config")
+    assert config.status == FAIL
+    assert "nope" in config.detail
