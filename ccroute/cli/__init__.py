@@ -21,6 +21,7 @@ from ccroute.cli import (
     completions_cmd,
     config_cmds,
     daemon_cmds,
+    doctor_cmd,
     env_cmd,
     import_cmd,
     keys_cmds,
@@ -75,6 +76,7 @@ app.add_typer(models_cmds.app, name="models")
 app.add_typer(route_cmds.app, name="route")
 app.add_typer(completions_cmd.app, name="completions")
 app.add_typer(import_cmd.app, name="import")
+app.add_typer(doctor_cmd.app, name="doctor")
 env_cmd.register(app)
 statusline_cmd.register(app)
 daemon_cmds.register(app)
