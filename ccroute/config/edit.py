@@ -23,6 +23,7 @@ from ccroute.atomicfile import write_atomic
 from ccroute.config.fields import (
     _HEADER,
     _HEADER_NAME,
+    _LOG,
     _MODEL,
     _PROVIDER,
     _PROVIDER_NAME,
@@ -153,6 +154,7 @@ def settings(p: Paths | None = None) -> list[Setting]:
     leaves: list[tuple[tuple[str, ...], object]] = [
         (("server", "host"), config.server.host),
         (("server", "port"), config.server.port),
+        *((("log", name), getattr(config.log, name)) for name in _LOG),
     ]
     for name, prov in config.providers.items():
         top = ("providers", name)

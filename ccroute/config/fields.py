@@ -1,7 +1,7 @@
 """What each settable leaf of config.toml may hold.
 
 Owns: `_Field` (a leaf's TOML type, what a valid value is, an example, and its normaliser), the
-normalisers, the field tables for server, providers, per-model overrides, headers and
+normalisers, the field tables for server, log, providers, per-model overrides, headers and
 OpenRouter's provider-routing table, secret-looking-name detection, how a dotted key is written
 (`_quote_key`, `_format_key`: model ids are TOML-quoted), `_check` (validate and normalise one
 value) and `_parse_raw` (command-line text → a field's TOML type). Pure: no file access, no
@@ -26,6 +26,7 @@ from ccroute.config.model import (
     BETA_MODES,
     CACHE_CONTROL_MODES,
     KNOWN_WIRES,
+    LOG_FORMATS,
     MODEL_OVERRIDE_FIELDS,
     REASONING_MODES,
     FrozenTable,
@@ -166,6 +167,13 @@ _SERVER: Mapping[str, _Field] = {
     "host": _Field(str, "a host name or IP address", "127.0.0.1", _host),
     "port": _Field(int, "an integer from 1 to 65535", "3456", _port),
     "stay": _Field(bool, "true or false", "true", _flag),
+}
+
+_LOG: Mapping[str, _Field] = {
+    "format": _Field(str, f"one of {', '.join(LOG_FORMATS)}", "json", _choice(LOG_FORMATS)),
+    "usage": _Field(bool, "true or false", "true", _flag),
+    "bodies": _Field(bool, "true or false", "false", _flag),
+    "usage_max_mb": _Field(int, "a positive integer (megabytes)", "64", _positive),
 }
 
 

@@ -1,6 +1,6 @@
 """Where ccroute keeps its files: `Paths` and `paths()`.
 
-Owns: the config file, state and log directories, from platformdirs or re-rooted under
+Owns: the config file, state, log and data directories, from platformdirs or re-rooted under
 `CCROUTE_HOME`. Nothing here reads or creates files.
 
 Must not import: typer, rich, aiohttp, keyring, or any other `ccroute.config` module.
@@ -24,27 +24,30 @@ class Paths:
         config_file: `<config dir>/config.toml` (may not exist).
         state_dir: the daemon's pid/port record (daemon.json) and local token.
         log_dir: daemon.log.
+        data_dir: the usage store (usage.sqlite3 and its rotated generation).
     """
 
     config_file: Path
     state_dir: Path
     log_dir: Path
+    data_dir: Path
 
 
 def paths() -> Paths:
-    """Return ccroute's paths: the platformdirs user config/state/log dirs for "ccroute".
+    """Return ccroute's paths: the platformdirs user config/state/log/data dirs for "ccroute".
 
-    With `CCROUTE_HOME=D` they become `D/config/config.toml`, `D/state` and `D/logs`. Nothing
-    is created here; writers create directories (0700) when they first write.
+    With `CCROUTE_HOME=D` they become `D/config/config.toml`, `D/state`, `D/logs` and `D/data`.
+    Nothing is created here; writers create directories (0700) when they first write.
     """
     home = os.environ.get("CCROUTE_HOME")
     if home:
         root = Path(home).expanduser().absolute()
-        return Paths(root / "config" / "config.toml", root / "state", root / "logs")
+        return Paths(root / "config" / "config.toml", root / "state", root / "logs", root / "data")
     import platformdirs
 
     return Paths(
         config_file=platformdirs.user_config_path(_APP, appauthor=False) / "config.toml",
         state_dir=platformdirs.user_state_path(_APP, appauthor=False),
         log_dir=platformdirs.user_log_path(_APP, appauthor=False),
+        data_dir=platformdirs.user_data_path(_APP, appauthor=False),
     )

@@ -1,8 +1,8 @@
 """The configuration as the rest of ccroute reads it: frozen dataclasses and built-ins.
 
-Owns: `ServerConfig`, `ProviderConfig` (and its per-model `ModelOverrides`, applied by
-`ProviderConfig.for_model`), `RouterConfig` (with `RefEntry`, `RouteRule`, `ROUTE_NAMES`,
-`STRATEGIES`), `Config`, the built-in providers
+Owns: `ServerConfig`, `LogConfig` (with `LOG_FORMATS`), `ProviderConfig` (and its per-model
+`ModelOverrides`, applied by `ProviderConfig.for_model`), `RouterConfig` (with `RefEntry`,
+`RouteRule`, `ROUTE_NAMES`, `STRATEGIES`), `Config`, the built-in providers
 (`BUILTIN_PROVIDERS`), the wires a provider may use (`KNOWN_WIRES`), the choices of the
 per-provider switches (`REASONING_MODES`, `CACHE_CONTROL_MODES`), `FrozenTable` and
 `split_model_ref`.
@@ -68,6 +68,30 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 3456
     stay: bool = False
+
+
+LOG_FORMATS: tuple[str, ...] = ("text", "json")
+"""Values of `log.format`: the daemon log's line format (JSON: one object per line)."""
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """`[log]`: what the daemon records about requests.
+
+    Attributes:
+        format: the daemon log's line format, "text" or "json" (one JSON object per line, with
+            the request id; secrets redacted either way).
+        usage: record one row per request in the usage store (`ccroute usage`, `ccroute logs`).
+        bodies: also store each request's and response's body in the usage store (off by
+            default: bodies hold the user's code).
+        usage_max_mb: size in MB past which the usage store rotates (the older generation is
+            kept once, then dropped).
+    """
+
+    format: str = "text"
+    usage: bool = True
+    bodies: bool = False
+    usage_max_mb: int = 64
 
 
 @dataclass(frozen=True)
@@ -300,6 +324,7 @@ class Config:
     router: RouterConfig
     source: Path
     profiles: Mapping[str, RouterConfig] = field(default_factory=lambda: MappingProxyType({}))
+    log: LogConfig = field(default_factory=LogConfig)
 
 
 BUILTIN_PROVIDERS: Mapping[str, ProviderConfig] = MappingProxyType(

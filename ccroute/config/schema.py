@@ -23,6 +23,7 @@ from typing import Any
 from ccroute.config.fields import (
     _HEADER,
     _HEADER_NAME,
+    _LOG,
     _MODEL,
     _PROVIDER,
     _PROVIDER_NAME,
@@ -42,6 +43,7 @@ from ccroute.config.model import (
     KNOWN_WIRES,
     Config,
     FrozenTable,
+    LogConfig,
     ModelOverrides,
     ProviderConfig,
     ServerConfig,
@@ -185,6 +187,7 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
         if name not in (*_TABLES, "providers", "profiles"):
             check.unknown(name, name, [*_TABLES, "providers", "profiles"])
     server = check.fields("server", check.table("server", doc.get("server", {})), _SERVER)
+    log = check.fields("log", check.table("log", doc.get("log", {})), _LOG)
     router = router_values(check, "router", check.table("router", doc.get("router", {})))
 
     providers = dict(BUILTIN_PROVIDERS)
@@ -231,6 +234,7 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
         router=router_config(router),
         source=source,
         profiles=MappingProxyType({name: cfg for name, (_, cfg) in profile_values.items()}),
+        log=LogConfig(**log),
     )
     return config, check.problems
 
