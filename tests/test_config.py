@@ -1230,9 +1230,10 @@ def test_settings_paths_split_every_key_into_tables_and_leaf() -> None:
         "[providers.openrouter.provider_routing]\nzdr = true\n"
     )
     for item in settings():
-        assert item.path[:1] in (("server",), ("providers",), ("router",))
+        assert item.path[:1] in (("server",), ("log",), ("providers",), ("router",))
         assert get_value(item.key) == item.value
     paths_ = {s.path for s in settings()}
+    assert ("log", "bodies") in paths_
     assert ("providers", "openrouter", "headers", "X.Dotted") in paths_
     assert ("providers", "openrouter", "models", "qwen/qwen3.5:free", "cache_control") in paths_
 
@@ -1480,3 +1481,28 @@ def test_config_set_a_profiles_router_key() -> None:
     assert "profiles.cheap.router.background" in info.value.message
     with pytest.raises(ConfigError):
         set_value("profiles.cheap.routr.default", "a/x")
+
+
+# --- [log] ---------------------------------------------------------------------------------------
+
+
+def test_log_table_defaults_set_and_reload() -> None:
+    config = load_config()
+    assert (config.log.format, config.log.usage, config.log.bodies) == ("text", True, False)
+    assert config.log.usage_max_mb == 64
+    set_value("log.format", "json")
+    set_value("log.bodies", "true")
+    set_value("log.usage_max_mb", "8")
+    config = load_config()
+    assert (config.log.format, config.log.bodies, config.log.usage_max_mb) == ("json", True, 8)
+
+
+def test_log_table_rejects_bad_values_naming_file_key_and_fix() -> None:
+    with pytest.raises(ConfigError, match=r"log.format must be one of text, json"):
+        set_value("log.format", "xml")
+    write_config("[log]\nusage_max_mb = 0\n")
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    message = str(info.value)
+    assert "config.toml" in message and "log.usage_max_mb" in message
+    assert "ccroute config set log.usage_max_mb 64" in message

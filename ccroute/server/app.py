@@ -36,6 +36,7 @@ from ccroute.server.lifecycle import (
     watch_idle,
 )
 from ccroute.server.models import handle_get_model, handle_list_models
+from ccroute.server.observers import OBSERVERS
 from ccroute.server.proxy import handle_messages
 from ccroute.server.state import (
     CONFIG,
@@ -90,6 +91,7 @@ def create_app(
     app[RESILIENCE] = Resilience()
     app[CONFIG_STATUS] = config_status or ConfigStatus()
     app[DRAIN] = Drain()
+    app[OBSERVERS] = []
     app.on_response_prepare.append(remember_response)
     app.cleanup_ctx.append(_upstream_session)
     app.router.add_post("/v1/messages", handle_messages)
