@@ -1230,7 +1230,7 @@ def test_settings_paths_split_every_key_into_tables_and_leaf() -> None:
         "[providers.openrouter.provider_routing]\nzdr = true\n"
     )
     for item in settings():
-        assert item.path[:1] in (("server",), ("log",), ("providers",), ("router",))
+        assert item.path[:1] in (("server",), ("log",), ("code",), ("providers",), ("router",))
         assert get_value(item.key) == item.value
     paths_ = {s.path for s in settings()}
     assert ("log", "bodies") in paths_

@@ -38,6 +38,7 @@ from ccroute.config.locations import Paths, paths
 from ccroute.config.model import (
     BUILTIN_PROVIDERS,
     KNOWN_WIRES,
+    CodeConfig,
     Config,
     LogConfig,
     ModelOverrides,
@@ -50,6 +51,7 @@ from ccroute.config.model import (
 __all__ = [
     "BUILTIN_PROVIDERS",
     "KNOWN_WIRES",
+    "CodeConfig",
     "Config",
     "LogConfig",
     "ModelOverrides",

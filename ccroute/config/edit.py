@@ -21,6 +21,7 @@ from typing import Any
 
 from ccroute.atomicfile import write_atomic
 from ccroute.config.fields import (
+    _CODE,
     _HEADER,
     _HEADER_NAME,
     _LOG,
@@ -155,6 +156,7 @@ def settings(p: Paths | None = None) -> list[Setting]:
         (("server", "host"), config.server.host),
         (("server", "port"), config.server.port),
         *((("log", name), getattr(config.log, name)) for name in _LOG),
+        *((("code", name), getattr(config.code, name)) for name in _CODE),
     ]
     for name, prov in config.providers.items():
         top = ("providers", name)

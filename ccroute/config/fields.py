@@ -1,7 +1,7 @@
 """What each settable leaf of config.toml may hold.
 
 Owns: `_Field` (a leaf's TOML type, what a valid value is, an example, and its normaliser), the
-normalisers, the field tables for server, log, providers, per-model overrides, headers and
+normalisers, the field tables for server, log, code, providers, per-model overrides, headers and
 OpenRouter's provider-routing table, secret-looking-name detection, how a dotted key is written
 (`_quote_key`, `_format_key`: model ids are TOML-quoted), `_check` (validate and normalise one
 value) and `_parse_raw` (command-line text → a field's TOML type). Pure: no file access, no
@@ -174,6 +174,10 @@ _LOG: Mapping[str, _Field] = {
     "usage": _Field(bool, "true or false", "true", _flag),
     "bodies": _Field(bool, "true or false", "false", _flag),
     "usage_max_mb": _Field(int, "a positive integer (megabytes)", "64", _positive),
+}
+
+_CODE: Mapping[str, _Field] = {
+    "statusline": _Field(bool, "true or false", "true", _flag),
 }
 
 

@@ -1,8 +1,8 @@
 """The configuration as the rest of ccroute reads it: frozen dataclasses and built-ins.
 
-Owns: `ServerConfig`, `LogConfig` (with `LOG_FORMATS`), `ProviderConfig` (and its per-model
-`ModelOverrides`, applied by `ProviderConfig.for_model`), `RouterConfig` (with `RefEntry`,
-`RouteRule`, `ROUTE_NAMES`, `STRATEGIES`), `Config`, the built-in providers
+Owns: `ServerConfig`, `LogConfig` (with `LOG_FORMATS`), `CodeConfig`, `ProviderConfig` (and
+its per-model `ModelOverrides`, applied by `ProviderConfig.for_model`), `RouterConfig` (with
+`RefEntry`, `RouteRule`, `ROUTE_NAMES`, `STRATEGIES`), `Config`, the built-in providers
 (`BUILTIN_PROVIDERS`), the wires a provider may use (`KNOWN_WIRES`), the choices of the
 per-provider switches (`REASONING_MODES`, `CACHE_CONTROL_MODES`), `FrozenTable` and
 `split_model_ref`.
@@ -92,6 +92,19 @@ class LogConfig:
     usage: bool = True
     bodies: bool = False
     usage_max_mb: int = 64
+
+
+@dataclass(frozen=True)
+class CodeConfig:
+    """`[code]`: how `ccroute code` launches Claude Code.
+
+    Attributes:
+        statusline: put ccroute's status line (`ccroute statusline`) into the `--settings` file
+            it passes Claude Code, unless the user's own settings define a `statusLine`
+            (`ccroute code --statusline` does it for one run).
+    """
+
+    statusline: bool = False
 
 
 @dataclass(frozen=True)
@@ -325,6 +338,7 @@ class Config:
     source: Path
     profiles: Mapping[str, RouterConfig] = field(default_factory=lambda: MappingProxyType({}))
     log: LogConfig = field(default_factory=LogConfig)
+    code: CodeConfig = field(default_factory=CodeConfig)
 
 
 BUILTIN_PROVIDERS: Mapping[str, ProviderConfig] = MappingProxyType(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ccroute.config.fields import (
+    _CODE,
     _LOG,
     _PROVIDER_NAME,
     _SERVER,
@@ -116,4 +117,9 @@ _RULE: Mapping[str, _Field] = {
     "tools": _Field(list, "a list of tool names", '["Bash"]', _names),
     "session": _Field(str, "a session id (X-Claude-Code-Session-Id)", "abc", _host),
 }
-_TABLES: Mapping[str, Mapping[str, _Field]] = {"server": _SERVER, "log": _LOG, "router": _ROUTER}
+_TABLES: Mapping[str, Mapping[str, _Field]] = {
+    "server": _SERVER,
+    "log": _LOG,
+    "code": _CODE,
+    "router": _ROUTER,
+}

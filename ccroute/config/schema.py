@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ccroute.config.fields import (
+    _CODE,
     _HEADER,
     _HEADER_NAME,
     _LOG,
@@ -41,6 +42,7 @@ from ccroute.config.fields import (
 from ccroute.config.model import (
     BUILTIN_PROVIDERS,
     KNOWN_WIRES,
+    CodeConfig,
     Config,
     FrozenTable,
     LogConfig,
@@ -188,6 +190,7 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
             check.unknown(name, name, [*_TABLES, "providers", "profiles"])
     server = check.fields("server", check.table("server", doc.get("server", {})), _SERVER)
     log = check.fields("log", check.table("log", doc.get("log", {})), _LOG)
+    code = check.fields("code", check.table("code", doc.get("code", {})), _CODE)
     router = router_values(check, "router", check.table("router", doc.get("router", {})))
 
     providers = dict(BUILTIN_PROVIDERS)
@@ -235,6 +238,7 @@ def _build(doc: Mapping[str, Any], source: Path) -> tuple[Config, list[str]]:
         source=source,
         profiles=MappingProxyType({name: cfg for name, (_, cfg) in profile_values.items()}),
         log=LogConfig(**log),
+        code=CodeConfig(**code),
     )
     return config, check.problems
 
