@@ -35,6 +35,7 @@ from ccroute.daemon import (
     status,
 )
 from ccroute.errors import DaemonError, DaemonNotRunningError
+from ccroute.logformat import RedactSecrets, formatter, remember_secret
 
 if TYPE_CHECKING:
     import asyncio
@@ -67,14 +68,20 @@ def serve(
         raise DaemonError(
             f"A ccroute daemon is already running (pid {running.pid}, {running.url})."
         )
-    _setup_logging(log_file)
+    _setup_logging(log_file, config.log.format)
     token = read_token(p, create=True)
+    _remember_secrets(config, token)
     host = config.server.host
     bind_port = port if port is not None else config.server.port
     _serve_blocking(config, token=token, host=host, port=bind_port, p=p, auto=auto_started)
 
 
-def _setup_logging(log_file: Path | None) -> None:
+def _setup_logging(log_file: Path | None, log_format: str = "text") -> None:
+    """Send the `ccroute` loggers (and aiohttp's and asyncio's warnings) to `log_file`
+    (rotating, 1 MiB x 3) or stderr, as text lines or JSON objects (`log_format`, the config's
+    `log.format`), secrets masked either way (`ccroute.logformat.RedactSecrets`).
+
+    Set once at start: a reload that changes `log.format` takes effect at the next start."""
     handler: logging.Handler
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -83,10 +90,27 @@ def _setup_logging(log_file: Path | None) -> None:
         )
     else:
         handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(formatter(log_format))
+    handler.addFilter(RedactSecrets())
     root = logging.getLogger("ccroute")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    # aiohttp's and asyncio's own errors (tracebacks that may quote URLs) go to the same
+    # file, masked, instead of the unfiltered stderr fallback.
+    for name in ("aiohttp", "asyncio"):
+        library = logging.getLogger(name)
+        library.handlers[:] = [handler]
+        library.setLevel(logging.WARNING)
+        library.propagate = False
+
+
+def _remember_secrets(config: Config, token: str) -> None:
+    """Teach the log filter the local token and the provider keys set in the environment
+    (keyring keys are added as the server looks them up)."""
+    remember_secret(token)
+    for provider in config.providers.values():
+        if provider.api_key_env:
+            remember_secret(os.environ.get(provider.api_key_env))
 
 
 def _serve_blocking(
