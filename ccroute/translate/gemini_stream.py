@@ -11,9 +11,9 @@ Must not import: anything beyond the standard library, `ccroute.errors` and `ccr
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ccroute.jsoncodec import dumps_str
 from ccroute.translate import reasoning as r
 from ccroute.translate.block_writer import BlockWriter
 from ccroute.translate.gemini_candidate import (
@@ -27,7 +27,7 @@ from ccroute.translate.gemini_candidate import (
 from ccroute.translate.messages import StopReason, StreamEvent
 from ccroute.translate.openai_errors import stream_error
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_compact = dumps_str
 
 Anchor = dict[str, Any]
 

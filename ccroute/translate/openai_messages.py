@@ -13,11 +13,11 @@ Must not import: anything beyond the standard library, `ccroute.errors` and `ccr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ccroute.errors import TranslationError
+from ccroute.jsoncodec import dumps_str
 from ccroute.translate import reasoning as r
 from ccroute.translate.content import (
     JOIN,
@@ -38,7 +38,7 @@ EMPTY_TOOL_RESULT = "(no content)"
 MEDIA_FOLLOWS = "(image or file content follows in the next user message)"
 """Sent for a tool_result holding only images/files: tool messages carry text only (§3.1)."""
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_compact = dumps_str
 
 Part = dict[str, Any]
 

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccroute.jsoncodec import dumps_str
 from ccroute.translate import reasoning as r
 from ccroute.translate.block_writer import BlockWriter, OpenBlock, Phase
 from ccroute.translate.messages import StopReason, StreamEvent
@@ -25,7 +26,7 @@ from ccroute.translate.openai_response import (
     usage_from,
 )
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_compact = dumps_str
 
 
 @dataclass

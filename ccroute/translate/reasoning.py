@@ -31,6 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ccroute.jsoncodec import dumps_str
+
 SIGNATURE_PREFIX = "ccr1."
 """Marks a signature ccroute minted; anything else (e.g. a real Anthropic signature) is foreign."""
 
@@ -57,7 +59,7 @@ the message's k-th tool_use block, from 0), `{"on": "text", "n": k, "sig": s}` (
 block) or `{"on": "thought", "sig": s}` (a thought part holding the thinking block's own text).
 `ccroute.translate.gemini_stream` mints them, `gemini_contents` puts them back."""
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_compact = dumps_str
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ Must not import: anything beyond the standard library, `ccroute.errors` and `ccr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ccroute.errors import TranslationError
+from ccroute.jsoncodec import dumps_str
 from ccroute.translate import reasoning as r
 from ccroute.translate.content import (
     JOIN,
@@ -40,7 +40,7 @@ IMAGE_DETAIL = "auto"
 Item = dict[str, Any]
 Part = dict[str, Any]
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_compact = dumps_str
 
 
 def input_for(req: MessagesRequest, target: Target, names: ToolNames) -> list[Item]:

@@ -11,11 +11,12 @@ Must not import: anything beyond the standard library (no aiohttp; the server ow
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ccroute.jsoncodec import dumps
 
 __all__ = ["PING", "SSEDecoder", "SSEEvent", "encode"]
 
@@ -114,18 +115,16 @@ class SSEDecoder:
         return SSEEvent(event, "\n".join(data))
 
 
-# ensure_ascii stays on: a lone surrogate from an upstream JSON escape must not make .encode fail.
-_dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-
-
 def encode(event: Mapping[str, Any]) -> bytes:
     """One Anthropic SSE frame: `event: <type>\\ndata: <compact json>\\n\\n` (protocol.md §2.4).
 
-    `event["type"]` names the frame; the data is the whole event as compact JSON (one line:
-    JSON escapes every newline inside strings).
+    `event["type"]` names the frame; the data is the whole event as compact JSON in UTF-8 (one
+    line: JSON escapes every newline inside strings; a lone surrogate from an upstream JSON
+    escape stays an escape, `jsoncodec.dumps`).
     """
-    body = _dumps(event if isinstance(event, dict) else dict(event))
-    return f"event: {event['type']}\ndata: {body}\n\n".encode()
+    body = dumps(event if isinstance(event, dict) else dict(event))
+    kind: str = event["type"]
+    return b"event: " + kind.encode() + b"\ndata: " + body + b"\n\n"
 
 
 PING: bytes = encode({"type": "ping"})
