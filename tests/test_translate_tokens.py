@@ -573,3 +573,31 @@ def _seconds(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def test_estimate_by_parts_equals_weighing_all_prompt_texts_at_once() -> None:
+    # The system prompt and tools are weighed apart and remembered; the total must not change.
+    estimate_input_tokens = tokens.estimate_input_tokens
+    estimate_text_tokens, prompt_texts = tokens.estimate_text_tokens, tokens.prompt_texts
+
+    for path in sorted(FIXTURES.glob("*.json")):
+        req = validate_request(json.loads(path.read_text())["body"])
+        texts, fixed = prompt_texts(req)
+        whole = max(1, round(estimate_text_tokens("\n".join(texts)) + fixed))
+        assert estimate_input_tokens(req) == whole, path.name
+        assert estimate_input_tokens(req) == whole, path.name  # remembered parts
+
+
+def test_changed_tool_definitions_are_weighed_again() -> None:
+    req = validate_request(
+        {
+            "model": "m",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"name": "Read", "description": "read", "input_schema": {"type": "object"}}],
+        }
+    )
+    before = tokens.estimate_input_tokens(req)
+    longer = dict(req)
+    longer["tools"] = [{**req["tools"][0], "description": "read a file " * 50}]
+    assert tokens.estimate_input_tokens(validate_request(longer)) > before + 100

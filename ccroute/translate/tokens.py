@@ -47,9 +47,10 @@ this one in the final `message_delta`.
 
 from __future__ import annotations
 
-import json
+from functools import lru_cache
 from typing import Any
 
+from ccroute.jsoncodec import dumps, dumps_str, loads
 from ccroute.translate.messages import MessagesRequest
 
 IMAGE_TOKENS = 1600
@@ -138,7 +139,7 @@ _CONTINUATION = bytes(range(0x80, 0xC0))
 _RUN_BITS = _run_bits_table()
 _NON_ASCII = tuple(name.encode() for name in "lrusckoe")
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_compact = dumps_str
 
 
 def count_features(text: str) -> tuple[int, ...]:
@@ -175,13 +176,59 @@ def estimate_text_tokens(text: str) -> float:
 
 def prompt_texts(req: MessagesRequest) -> tuple[list[str], int]:
     """The texts the model reads in `req`, and its fixed tokens (messages, tools, images)."""
+    texts = _system_texts(req)
+    fixed = _collect_messages(req, texts)
+    tools = req.get("tools") or []
+    texts.extend(_tool_texts(tools))
+    return texts, fixed + TOOL_OVERHEAD * len(tools)
+
+
+def estimate_input_tokens(req: MessagesRequest) -> int:
+    """Estimate the prompt tokens of `req` (system + messages + tools); always >= 1.
+
+    `estimate_text_tokens` of the `prompt_texts` joined by newlines, rounded, plus the fixed
+    tokens. Method, constants, calibration and measured error: see the module docstring.
+
+    The system prompt and the tool definitions, which Claude Code sends unchanged on every turn
+    of a session (most of a request's bytes), are weighed once and remembered (a few entries,
+    keyed by their exact text / compact JSON); a newline separates every text and is a class of
+    its own, so weighing the parts apart gives the same counts as weighing the whole.
+    """
     texts: list[str] = []
-    fixed = 0
+    fixed = _collect_messages(req, texts)
+    total = estimate_text_tokens("\n".join(texts)) + fixed
+    system = _system_texts(req)
+    if system:
+        total += _remembered_text_tokens("\n".join(system))
+    tools = req.get("tools")
+    if tools:
+        total += _remembered_tool_tokens(dumps(tools))
+    return max(1, round(total))
+
+
+@lru_cache(maxsize=16)
+def _remembered_text_tokens(text: str) -> float:
+    return estimate_text_tokens(text)
+
+
+@lru_cache(maxsize=16)
+def _remembered_tool_tokens(tools_json: bytes) -> float:
+    tools = loads(tools_json)
+    return estimate_text_tokens("\n".join(_tool_texts(tools))) + TOOL_OVERHEAD * len(tools)
+
+
+def _system_texts(req: MessagesRequest) -> list[str]:
     system = req.get("system")
     if isinstance(system, str):
-        texts.append(system)
-    elif isinstance(system, list):
-        texts.extend(block.get("text", "") for block in system)
+        return [system]
+    if isinstance(system, list):
+        return [block.get("text", "") for block in system]
+    return []
+
+
+def _collect_messages(req: MessagesRequest, texts: list[str]) -> int:
+    """Append the texts of `req`'s messages to `texts`; return their fixed tokens."""
+    fixed = 0
     for message in req["messages"]:
         fixed += MESSAGE_OVERHEAD
         content: Any = message["content"]
@@ -190,24 +237,18 @@ def prompt_texts(req: MessagesRequest) -> tuple[list[str], int]:
             continue
         for block in content:
             fixed += _collect_block(block, texts)
-    for tool in req.get("tools", []):
-        fixed += TOOL_OVERHEAD
+    return fixed
+
+
+def _tool_texts(tools: Any) -> list[str]:
+    texts: list[str] = []
+    for tool in tools:
         texts.append(tool.get("name", ""))
         texts.append(tool.get("description", ""))
         schema = tool.get("input_schema")
         if schema is not None:
             texts.append(_compact(schema))
-    return texts, fixed
-
-
-def estimate_input_tokens(req: MessagesRequest) -> int:
-    """Estimate the prompt tokens of `req` (system + messages + tools); always >= 1.
-
-    `estimate_text_tokens` of the `prompt_texts` joined by newlines, rounded, plus the fixed
-    tokens. Method, constants, calibration and measured error: see the module docstring.
-    """
-    texts, fixed = prompt_texts(req)
-    return max(1, round(estimate_text_tokens("\n".join(texts))) + fixed)
+    return texts
 
 
 def _collect_block(block: Any, texts: list[str]) -> int:
