@@ -1,10 +1,11 @@
 """Launching Claude Code against the daemon.
 
 Owns: finding the `claude` binary, finding the project's `.ccroute.toml`, taking ccroute's own
-`--profile NAME` out of Claude Code's arguments, building the environment that points Claude
-Code at ccroute (claude-code.md, protocol.md §6.1) — including the `X-Ccroute-Profile` and
-`X-Ccroute-Project` request headers it sends through `ANTHROPIC_CUSTOM_HEADERS` — and running it
-so that its exit status becomes ccroute's.
+`--profile NAME` and flags (`--statusline`) out of Claude Code's arguments, building the
+environment that points Claude Code at ccroute (claude-code.md, protocol.md §6.1) — including
+the `X-Ccroute-Profile` and `X-Ccroute-Project` request headers it sends through
+`ANTHROPIC_CUSTOM_HEADERS` — and running it so that its exit status becomes ccroute's. The
+`--settings` file carrying the same variables is `ccroute.code_settings`'.
 
 Must not import: aiohttp, typer, rich, keyring.
 """
@@ -89,6 +90,13 @@ def take_profile(args: Sequence[str]) -> tuple[str | None, list[str]]:
                 raise CcrouteError("--profile needs a profile name, e.g. --profile=cheap.")
             return name, rest[:i] + rest[i + 1 :]
     return None, rest
+
+
+def take_flag(args: Sequence[str], flag: str) -> tuple[bool, list[str]]:
+    """Remove every bare `flag` (one of ccroute's own, e.g. `--statusline`) from Claude Code's
+    arguments; returns (whether it was there, the other arguments in order)."""
+    rest = [arg for arg in args if arg != flag]
+    return len(rest) != len(args), rest
 
 
 def routing_headers(profile: str | None, project_file: Path | None) -> dict[str, str]:

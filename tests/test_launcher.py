@@ -171,6 +171,7 @@ def test_ccroute_code_records_its_session_sends_headers_and_cleans_up(
         return DaemonInfo(1, "127.0.0.1", 1, "0", 0.0, auto_started=True)
 
     monkeypatch.setattr(daemon, "ensure_running", fake_ensure_running)
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test-key-0000")  # set up: no wizard
     daemon.read_token(create=True)
     result = CliRunner().invoke(app, ["code", "-p", "hi", "--profile", "cheap"])
     # An unknown profile is refused before anything starts.
@@ -183,7 +184,7 @@ def test_ccroute_code_records_its_session_sends_headers_and_cleans_up(
     assert result.exit_code == 0, result.output
     assert started == [True]
     seen = json.loads(out.read_text())
-    assert seen["argv"] == ["-p", "hi"]
+    assert seen["argv"][0] == "--settings" and seen["argv"][2:] == ["-p", "hi"]
     assert seen["headers"] == expected_headers
     (record,) = seen["files"].values()
     assert record["pid"] == os.getpid()
