@@ -1,11 +1,11 @@
 """First run: is there a usable provider, and what the set-up wizard writes.
 
-Owns: `setup_reason` (why `ccroute code` cannot route yet, or None), `manual_steps` (the exact
-commands a non-interactive run prints instead of asking), `shortlist` (the models the wizard
-offers for a route), `SetupPlan` (the wizard's answers) and `write_plan` (every config edit
-applied to a scratch copy, then installed in one atomic write, so an interrupted or refused
-set-up leaves config.toml as it was). The questions and their printing are
-`ccroute.cli.init_cmd`'s; keys are stored there through `ccroute.keys`.
+Owns: `SetupCancelled`, `setup_reason` (why `ccroute code` cannot route yet, or None),
+`manual_steps` (the exact commands a non-interactive run prints instead of asking),
+`shortlist` (the models the wizard offers for a route), `SetupPlan` (the wizard's answers)
+and `write_plan` (every config edit applied to a scratch copy, then installed in one atomic
+write, so an interrupted or refused set-up leaves config.toml as it was). The questions and
+their printing are `ccroute.cli.init_cmd`'s; keys are stored there through `ccroute.keys`.
 
 `setup_reason` is on `ccroute code`'s path, so it is cheap first: a keyless provider or a key in
 the environment settles it without touching the keyring, and so does a running daemon (it may
@@ -26,12 +26,19 @@ from ccroute.atomicfile import write_atomic
 from ccroute.catalogue.model import ModelInfo
 from ccroute.config import Config, Paths, ProviderConfig, load_config, paths, set_value
 from ccroute.config.edit import set_provider
-from ccroute.errors import ConfigError
+from ccroute.errors import CcrouteError, ConfigError
 
 ROLES = ("default", "background", "think")
 """The routes the wizard asks a model for, in order."""
 SUGGESTED = "openrouter"
 """The preset the manual steps suggest when nothing is configured."""
+
+
+class SetupCancelled(CcrouteError):
+    """The user stopped the wizard (Ctrl-C or end of input); nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__("Set-up cancelled; nothing was written.")
 
 
 def routed_providers(config: Config) -> list[ProviderConfig]:

@@ -1,152 +1,28 @@
 """`ccroute code [--profile NAME] [--statusline] [CLAUDE ARGS]...`: run Claude Code through the
-daemon.
+daemon (the Typer command; what it does is `ccroute.cli.code_run.run_code`).
 
-Owns: the command that records this launch as a session (`ccroute.sessions`), sets ccroute up
-first when no provider can answer (`ccroute.firstrun.setup_reason`; the wizard of
-`ccroute.cli.init_cmd` in a terminal, otherwise an error with the exact commands), ensures the
-daemon runs (a daemon it has to start stops by itself after the last session ends), finds the
-project's `.ccroute.toml`, and hands the terminal to `claude` with a private `--settings` file
-(`ccroute.code_settings`) holding ccroute's environment, so a settings.json `env` block cannot
-send Claude Code elsewhere; each settings file that fights ccroute gets one warning line on
-stderr. ccroute takes `--profile NAME` and `--statusline` (ccroute's status line for this run,
-like `code.statusline = true`) for itself; a user's own `--settings` is merged into ccroute's;
-every other argument goes to Claude Code verbatim (`ccroute code -p "hi" --output-format json`,
-`ccroute code --help`); ccroute's exit status is Claude Code's.
-
-The wizard's imports (rich, aiohttp, the keyring) are loaded only when it runs.
+ccroute takes `--profile NAME` and `--statusline` for itself; every other argument goes to
+Claude Code verbatim (`ccroute code -p "hi" --output-format json`, `ccroute code --help`);
+ccroute's exit status is Claude Code's.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from pathlib import Path
-
 import typer
 
-from ccroute import code_settings, daemon, firstrun, launcher, sessions
-from ccroute.config import Config, ProviderConfig, load_config, paths
-from ccroute.errors import CcrouteError, ConfigError
+from ccroute.cli.code_run import run_code
 
 _PASS_THROUGH = {
     "allow_extra_args": True,
     "ignore_unknown_options": True,
     "help_option_names": [],
 }
-STATUSLINE_FLAG = "--statusline"
 
 
 def code(ctx: typer.Context) -> None:
     """Run Claude Code through ccroute; `--profile NAME` picks a routing profile, `--statusline`
     shows ccroute's status line, every other argument goes to `claude` unchanged."""
-    profile, args = launcher.take_profile(ctx.args)
-    statusline, args = launcher.take_flag(args, STATUSLINE_FLAG)
-    cwd = Path.cwd()
-    user_settings, args = code_settings.take_settings(args, cwd)
-    config_exists = paths().config_file.exists()
-    config = load_config()
-    if profile is not None and profile not in config.profiles:
-        names = ", ".join(sorted(config.profiles)) or "none are configured"
-        raise ConfigError(
-            f"There is no profile {profile!r} ({names}). Add one with "
-            f"'ccroute config set profiles.{profile}.router.default PROVIDER/MODEL'."
-        )
-    config, session_env = _ready_config(config, config_exists)
-    binary = launcher.find_claude()
-    project = launcher.find_project_file(cwd)
-    # The session is on record before the daemon starts, so an auto-started daemon never sees
-    # a moment without it.
-    sessions.record()
-    try:
-        info = _ensure_daemon(config, session_env)
-        headers = launcher.routing_headers(profile, project)
-        env = launcher.claude_env(info.url, daemon.read_token(), os.environ, headers)
-        doc = _settings_doc(env, user_settings, cwd, statusline or config.code.statusline)
-        with code_settings.settings_file(doc, paths().state_dir) as settings_path:
-            code = launcher.run_claude(
-                binary,
-                [code_settings.SETTINGS_FLAG, str(settings_path), *args],
-                env,
-                on_start=lambda pid: sessions.record(claude_pid=pid),
-            )
-    finally:
-        sessions.forget()
-    raise typer.Exit(code)
-
-
-def _ready_config(config: Config, config_exists: bool) -> tuple[Config, dict[str, str]]:
-    """`config`, or the one the first-run wizard wrote if no provider could answer; plus keys
-    to give only the daemon this run (the wizard's key when no keyring could store it)."""
-    reason = firstrun.setup_reason(
-        config,
-        config_exists=config_exists,
-        environ=os.environ,
-        daemon_running=_daemon_running,
-        stored_key=_stored_key,
-    )
-    if reason is None:
-        return config, {}
-    from ccroute.cli.init_cmd import setup_for_code
-
-    return setup_for_code(config, reason, config_exists=config_exists)
-
-
-def _daemon_running() -> bool:
-    try:
-        daemon.status()
-    except CcrouteError:
-        return False
-    return True
-
-
-def _stored_key(provider: ProviderConfig) -> bool:
-    from ccroute import keys  # the keyring loads only when no cheaper answer was found
-
-    return keys.key_source(provider)[0] == "keyring"
-
-
-def _ensure_daemon(config: Config, session_env: Mapping[str, str]) -> daemon.DaemonInfo:
-    """`daemon.ensure_running`, with `session_env` (a key the keyring could not store) in the
-    environment a daemon started now inherits, and nowhere else."""
-    if not session_env:
-        return daemon.ensure_running(config)
-    saved = {name: os.environ.get(name) for name in session_env}
-    os.environ.update(session_env)
-    try:
-        return daemon.ensure_running(config)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _settings_doc(
-    env: Mapping[str, str],
-    user: code_settings.SettingsSource | None,
-    cwd: Path,
-    want_statusline: bool,
-) -> dict[str, object]:
-    """The `--settings` document, after one stderr warning per conflicting settings source."""
-    files = code_settings.user_settings_files(Path.home(), cwd, os.environ)
-    sources = code_settings.read_sources(files)
-    managed = code_settings.read_sources(code_settings.managed_settings_files(), managed=True)
-    everyone = [*sources, *([user] if user else [])]
-    own_headers = env.get(code_settings.HEADERS_ENV) != os.environ.get(code_settings.HEADERS_ENV)
-    for line in code_settings.conflicts([*everyone, *managed], own_headers=own_headers):
-        typer.echo(f"warning: {line}", err=True)
-    command = None
-    if want_statusline:
-        theirs = code_settings.own_statusline(everyone)
-        if theirs is None:
-            command = code_settings.statusline_command()
-        else:
-            typer.echo(
-                f"note: ccroute's status line is not installed: {theirs} has its own statusLine.",
-                err=True,
-            )
-    return code_settings.build(env, sources, user, own_headers=own_headers, statusline=command)
+    raise typer.Exit(run_code(ctx.args))
 
 
 def register(app: typer.Typer) -> None:

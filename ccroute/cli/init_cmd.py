@@ -9,8 +9,9 @@ whether set-up is needed, the model shortlist and the one atomic config write ar
 `ccroute.firstrun`'s.
 
 Nothing is written until every answer is in: Ctrl-C or end of input at any question leaves
-config.toml and the keyring untouched (exit status 1). A run without a terminal (stdin or stdout
-not a TTY, or `CI` set) never asks: it fails with exit status 2 and the exact commands to run.
+config.toml and the keyring untouched (`firstrun.SetupCancelled`, exit status 1). A run
+without a terminal (stdin or stdout not a TTY, or `CI` set) never asks: it fails with exit
+status 2 and the exact commands to run.
 With no keyring backend, the key is not stored: the user is told the variable to export, and
 `ccroute code` gives the key to the daemon it starts for this run only.
 
@@ -108,12 +109,9 @@ def _console() -> Console:
 def _run_or_cancel(console: Console) -> Outcome:
     try:
         return run_wizard(console)
-    except typer.Abort:  # click turns Ctrl-C and end of input at a prompt into Abort
-        typer.echo("\nSet-up cancelled; nothing was written.", err=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        typer.echo("\nSet-up cancelled; nothing was written.", err=True)
-        raise typer.Exit(1) from None
+    except (typer.Abort, KeyboardInterrupt, EOFError):  # click turns both into Abort at a prompt
+        console.print()
+        raise firstrun.SetupCancelled() from None
 
 
 def run_wizard(console: Console) -> Outcome:
