@@ -103,7 +103,7 @@ def _refusal(reason: str, config: Config, *, config_exists: bool | None = None) 
 def _console() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 def _run_or_cancel(console: Console) -> Outcome:
@@ -303,6 +303,9 @@ def _choose_model(
         if any(m.id == answer for m in models):
             return answer
         found = [m for m in models if answer.casefold() in m.id.casefold()]
+        if len(found) == 1 and not answer.isdigit():
+            console.print(f"Using {found[0].id}.", markup=False)
+            return found[0].id
         if found and not answer.isdigit():
             offered = firstrun.shortlist(found, role, SHOWN) or found[:SHOWN]
             console.print(f"Models matching {answer!r}:", markup=False)
