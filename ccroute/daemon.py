@@ -9,16 +9,16 @@ cleanup, asking a running daemon to reload its config (`reload`), and the auto-s
 `server.stay`). The daemon process itself (`ccroute serve`) is `ccroute.daemon_serve`.
 
 Must not import: typer or rich (it reports through return values and `DaemonError`s), or aiohttp
-(`status` must stay fast). The probe uses `http.client`.
+(`status` must stay fast). The `/health` probe, which `ccroute status` and every `ccroute code`
+make, speaks one HTTP/1.0 GET over a socket (http.client and the email parser behind it would
+cost more than the whole probe); the POSTs use `http.client`, imported when needed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
-import secrets
-import subprocess
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -87,6 +87,8 @@ def read_token(p: Paths | None = None, *, create: bool = False) -> str:
         return token
     if not create:
         raise DaemonError(f"No local token at {path}. Run 'ccroute start' to create one.")
+    import secrets
+
     token = secrets.token_hex(32)
     write_atomic(path, token.encode("ascii"), mode=0o600)
     return token
@@ -118,19 +120,29 @@ def _remove_state(p: Paths, pid: int | None = None) -> None:
 
 
 def probe(info: DaemonInfo, timeout: float = 1.0) -> dict[str, Any] | None:
-    """GET `/health` on the recorded address; the parsed body, or None if nothing sane answers."""
-    conn = http.client.HTTPConnection(info.host, info.port, timeout=timeout)
+    """GET `/health` on the recorded address; the parsed body, or None if nothing sane answers.
+
+    One HTTP/1.0 request (the server closes the connection after its answer, so the body is
+    everything after the blank line); an answer other than `200` with a JSON object is None.
+    """
+    request = f"GET /health HTTP/1.0\r\nHost: 127.0.0.1:{info.port}\r\n\r\n".encode()
     try:
-        conn.request("GET", "/health", headers={"Host": f"127.0.0.1:{info.port}"})
-        resp = conn.getresponse()
-        if resp.status != 200:
-            return None
-        body = json.loads(resp.read())
-        return body if isinstance(body, dict) else None
-    except (OSError, ValueError, http.client.HTTPException):
+        with socket.create_connection((info.host, info.port), timeout=timeout) as sock:
+            sock.sendall(request)
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    except OSError:
         return None
-    finally:
-        conn.close()
+    head, _, raw = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    if len(status_line) < 2 or status_line[1] != b"200":
+        return None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def status(p: Paths | None = None) -> DaemonInfo:
@@ -210,6 +222,8 @@ def start(
             raise DaemonError(_startup_failure(out_file, proc.returncode))
         time.sleep(0.02)
     terminate(proc.pid)
+    import subprocess
+
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
     release(proc)
@@ -264,6 +278,8 @@ def stop(p: Paths | None = None, *, timeout: float = SHUTDOWN_GRACE + 10) -> Dae
 
 def _post(info: DaemonInfo, token: str, path: str, timeout: float) -> tuple[int, bytes]:
     """POST to the daemon with the local token; (status, body). Raises OSError/HTTPException."""
+    import http.client
+
     conn = http.client.HTTPConnection(info.host, info.port, timeout=timeout)
     try:
         conn.request(
@@ -277,10 +293,16 @@ def _post(info: DaemonInfo, token: str, path: str, timeout: float) -> tuple[int,
         conn.close()
 
 
+def _http_exception() -> type[Exception]:
+    import http.client
+
+    return http.client.HTTPException
+
+
 def _request_shutdown(info: DaemonInfo, p: Paths) -> None:
     try:
         _post(info, read_token(p), "/ccroute/shutdown", timeout=2)
-    except (DaemonError, OSError, http.client.HTTPException):
+    except (DaemonError, OSError, _http_exception()):
         terminate(info.pid)
 
 
@@ -299,7 +321,7 @@ def reload(p: Paths | None = None) -> dict[str, Any]:
     try:
         code, raw = _post(info, read_token(p), "/ccroute/reload", timeout=10)
         body = json.loads(raw)
-    except (OSError, ValueError, http.client.HTTPException) as exc:
+    except (OSError, ValueError, _http_exception()) as exc:
         raise DaemonError(f"The daemon at {info.url} did not answer the reload: {exc}") from None
     if code not in (200, 422) or not isinstance(body, dict):
         raise DaemonError(f"The daemon at {info.url} refused the reload (HTTP {code}).")

@@ -1,88 +1,35 @@
-"""The ccroute command line (Typer).
+"""The ccroute command line: the `ccroute` entry point.
 
-Owns: argument parsing, printing, and the single place where a `CcrouteError` becomes an
-`error: ...` line on stderr and an exit code. One module per command group registers its
-commands on `app` here.
+Owns: `main`, which runs the commands that must start fastest — `ccroute status`, `ccroute
+statusline` (Claude Code runs it after every message) and `ccroute code` — through
+`ccroute.cli.fastpath`, without importing Typer (importing and building the Typer app costs
+more than 100 ms), and hands every other command line to the Typer app in `ccroute.cli.root`.
+`app` and `_CcrouteGroup` are importable from here as before (loaded on first use).
 
-Must not: do protocol work itself (that is `ccroute.translate`), or import aiohttp at module
-level (the CLI must start fast; the server is imported only by `serve`).
+Must not import at module level: typer, rich, aiohttp, or any command module.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
-
-import typer
-from typer.core import TyperGroup
-
-from ccroute import __version__
-from ccroute.cli import (
-    code_cmd,
-    completions_cmd,
-    config_cmds,
-    daemon_cmds,
-    doctor_cmd,
-    env_cmd,
-    import_cmd,
-    keys_cmds,
-    models_cmds,
-    providers_cmds,
-    route_cmds,
-    statusline_cmd,
-)
-from ccroute.errors import CcrouteError
-
-
-class _CcrouteGroup(TyperGroup):
-    """The root command group: the one place a `CcrouteError` becomes a message and exit code."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CcrouteError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-
-
-app = typer.Typer(
-    cls=_CcrouteGroup,
-    name="ccroute",
-    help="Run Claude Code on any model through a local Anthropic-API proxy.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"ccroute {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
-) -> None:
-    """Run Claude Code on any model through a local Anthropic-API proxy."""
-
-
-app.add_typer(config_cmds.app, name="config")
-app.add_typer(keys_cmds.app, name="keys")
-app.add_typer(providers_cmds.app, name="providers")
-app.add_typer(models_cmds.app, name="models")
-app.add_typer(route_cmds.app, name="route")
-app.add_typer(completions_cmd.app, name="completions")
-app.add_typer(import_cmd.app, name="import")
-app.add_typer(doctor_cmd.app, name="doctor")
-env_cmd.register(app)
-statusline_cmd.register(app)
-daemon_cmds.register(app)
-code_cmd.register(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (`ccroute`, `python -m ccroute`)."""
+    from ccroute.cli.fastpath import run_fast
+
+    code = run_fast(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    from ccroute.cli.root import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("app", "_CcrouteGroup"):
+        from ccroute.cli import root as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module 'ccroute.cli' has no attribute {name!r}")

@@ -6,16 +6,15 @@ Must not import aiohttp (only `serve` loads the server, through `ccroute.daemon_
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ccroute import daemon
-from ccroute.config import load_config, paths
-from ccroute.errors import ConfigError, DaemonNotRunningError
+from ccroute.cli.status_view import show_status
+from ccroute.config import load_config
+from ccroute.errors import ConfigError
 
 PortOption = Annotated[
     int | None,
@@ -62,53 +61,9 @@ def restart(port: PortOption = None) -> None:
 
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show whether the daemon runs: pid, URL, uptime, version, config file. Exit 3 if not."""
-    config_file = paths().config_file
-    try:
-        info = daemon.status()
-    except DaemonNotRunningError as exc:
-        if as_json:
-            typer.echo(json.dumps({"running": False, "config_file": str(config_file)}))
-            raise typer.Exit(exc.exit_code) from None
-        raise
-    uptime = max(0.0, time.time() - info.started_at)
-    health = daemon.probe(info) or {}
-    config_error = health.get("config_error")
-    loaded_at = health.get("config_loaded_at")
-    breakers = health.get("breakers") or {}
-    if as_json:
-        report = {
-            "running": True,
-            "pid": info.pid,
-            "host": info.host,
-            "port": info.port,
-            "url": info.url,
-            "version": info.version,
-            "started_at": info.started_at,
-            "uptime_seconds": round(uptime, 1),
-            "config_file": str(config_file),
-            "config_loaded_at": loaded_at,
-            "config_error": config_error,
-            "auto_started": info.auto_started,
-            "breakers": breakers,
-        }
-        typer.echo(json.dumps(report))
-        return
-    started_by = "ccroute code (stops after the last session)" if info.auto_started else "start"
-    typer.echo(
-        f"ccroute daemon running\n"
-        f"  pid:     {info.pid}\n"
-        f"  url:     {info.url}\n"
-        f"  uptime:  {_format_uptime(uptime)}\n"
-        f"  version: {info.version}\n"
-        f"  started: by {started_by}\n"
-        f"  config:  {config_file}"
-    )
-    if isinstance(loaded_at, (int, float)):
-        typer.echo(f"  loaded:  {_format_uptime(max(0.0, time.time() - loaded_at))} ago")
-    if config_error:
-        typer.echo(f"  config rejected, previous one kept: {config_error}")
-    for name, state in sorted(breakers.items()):
-        typer.echo(f"  provider {name}: circuit breaker {state} (failing; requests skip it)")
+    code = show_status(as_json=as_json)
+    if code:
+        raise typer.Exit(code)
 
 
 def reload() -> None:
@@ -121,17 +76,6 @@ def reload() -> None:
     raise ConfigError(
         f"The daemon kept its previous config: {answer.get('config_error') or 'unknown reason'}"
     )
-
-
-def _format_uptime(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d {hours}h {minutes}m"
-    if hours:
-        return f"{hours}h {minutes}m {secs}s"
-    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
 def serve(

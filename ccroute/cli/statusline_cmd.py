@@ -9,7 +9,8 @@ be missing and the input may not be JSON at all: the command then prints what it
 worst `ccroute`) and exits 0, never a traceback. Colour is used unless `NO_COLOR` is set to
 a non-empty value.
 
-Must not import aiohttp or rich, nor touch the network or the daemon: Claude Code runs it
+Must not import aiohttp, rich or (outside type checking) typer, nor touch the network or the
+daemon: Claude Code runs it
 after every message (debounced 300 ms), so it must be quick.
 """
 
@@ -19,11 +20,12 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from ccroute import launcher
+
+if TYPE_CHECKING:
+    import typer
 
 SEPARATOR = " · "
 """Between the parts of the line."""
@@ -152,6 +154,12 @@ def render(status: Mapping[str, Any], route: str | None, *, color: bool) -> str:
 def statusline() -> None:
     """Print a one-line status for Claude Code's `statusLine` setting (reads its JSON on stdin):
     `"statusLine": {"type": "command", "command": "ccroute statusline"}`."""
+    print_statusline()
+
+
+def print_statusline() -> None:
+    """`ccroute statusline` itself (also run without Typer by `ccroute.cli.fastpath`): read
+    Claude Code's JSON from stdin, print the line. Never raises."""
     try:
         status = parse_status(sys.stdin.read())
         model = requested_model(status)
@@ -164,8 +172,9 @@ def statusline() -> None:
         line = render(status, route, color=not os.environ.get("NO_COLOR"))
     except Exception:  # a status line never fails
         line = "ccroute"
-    # color=True: click would strip the escapes because stdout is a pipe, which it always is.
-    typer.echo(line, color=True)
+    # Written as is: the escapes stay although stdout is a pipe, which it always is here.
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def register(app: typer.Typer) -> None:

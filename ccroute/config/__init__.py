@@ -26,13 +26,14 @@ tomli_w, so comments and formatting in config.toml are not preserved.
 
 Must not import (here or in any submodule): typer, rich, aiohttp, keyring. It runs on every
 `ccroute status`/`code`, so it stays cheap: platformdirs, tomli_w and difflib are imported only
-when needed.
+when needed, and the `edit` names below are loaded on first use (PEP 562 `__getattr__`).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ccroute.atomicfile import ensure_private_dir, write_atomic
-from ccroute.config.edit import Setting, get_value, set_value, settings, unset_value
 from ccroute.config.load import load_config
 from ccroute.config.locations import Paths, paths
 from ccroute.config.model import (
@@ -70,3 +71,17 @@ __all__ = [
     "unset_value",
     "write_atomic",
 ]
+
+_EDIT_NAMES = frozenset({"Setting", "get_value", "set_value", "settings", "unset_value"})
+
+if TYPE_CHECKING:
+    from ccroute.config.edit import Setting, get_value, set_value, settings, unset_value
+
+
+def __getattr__(name: str) -> Any:
+    # The edit functions (and tomli_w behind them) load only for commands that edit.
+    if name in _EDIT_NAMES:
+        from ccroute.config import edit
+
+        return getattr(edit, name)
+    raise AttributeError(f"module 'ccroute.config' has no attribute {name!r}")

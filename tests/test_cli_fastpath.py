@@ -1,0 +1,79 @@
+"""The entry point runs `status`, `statusline` (and hands everything else to Typer) without
+importing Typer, rich or aiohttp, and with the same output and exit codes as the Typer app."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ccroute.cli import app
+from ccroute.cli.fastpath import run_fast
+
+REPO = Path(__file__).resolve().parents[1]
+
+_PROBE = """
+import sys
+from ccroute.cli import fastpath
+code = fastpath.run_fast(sys.argv[1:])
+heavy = sorted(m for m in ("typer", "click", "rich", "aiohttp", "pydantic") if m in sys.modules)
+print("RESULT", code, ",".join(heavy), file=sys.stderr)
+"""
+
+
+def _fresh(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [(["status"], ""), (["status", "--json"], ""), (["statusline"], '{"model":{"id":"m"}}')],
+)
+def test_hot_commands_load_no_framework(args: list[str], stdin: str) -> None:
+    result = _fresh(args, stdin)
+    line = next(x for x in result.stderr.splitlines() if x.startswith("RESULT"))
+    _, code, heavy = line.split(" ")
+    assert heavy == "", f"{args} imported {heavy}"
+    assert code in ("0", "3")
+
+
+def test_status_when_stopped_matches_the_typer_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_fast(["status", "--json"]) == 3
+    fast = json.loads(capsys.readouterr().out)
+    typed = CliRunner().invoke(app, ["status", "--json"])
+    assert typed.exit_code == 3
+    assert json.loads(typed.output) == fast
+    assert fast == {"running": False, "config_file": fast["config_file"]}
+    assert run_fast(["status"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "ccroute start" in err
+
+
+def test_other_command_lines_go_to_typer() -> None:
+    for args in (["status", "--help"], ["status", "--json", "x"], ["start"], [], ["--version"]):
+        assert run_fast(args) is None, args
+
+
+def test_statusline_prints_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"cost": {"total_cost_usd": 0.5}}'))
+    assert run_fast(["statusline"]) == 0
+    assert capsys.readouterr().out == "$0.50\n"
