@@ -18,13 +18,22 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccroute.atomicfile import write_atomic
 from ccroute.catalogue.model import ModelInfo
-from ccroute.config import Config, Paths, ProviderConfig, load_config, paths, set_value
+from ccroute.config import (
+    Config,
+    Paths,
+    ProviderConfig,
+    load_config,
+    paths,
+    set_value,
+    unset_value,
+)
 from ccroute.config.edit import set_provider
 from ccroute.errors import CcrouteError, ConfigError
 
@@ -152,8 +161,9 @@ def write_plan(plan: SetupPlan, p: Paths | None = None) -> Config:
     """Apply `plan` to config.toml in one atomic write and return the new configuration.
 
     The provider table and each route (`router.<role> = "<provider>/<model>"`) are set through
-    `ccroute.config.edit` on a scratch copy; if any is refused, the real file is unchanged and
-    the `ConfigError` names it.
+    `ccroute.config.edit` on a scratch copy (a route the plan leaves to the default one is
+    removed from the file, so no older route keeps pointing elsewhere); if any edit is refused,
+    the real file is unchanged and the `ConfigError` names it.
     """
     real = p or paths()
     with tempfile.TemporaryDirectory(prefix="ccroute-init-") as scratch:
@@ -164,6 +174,8 @@ def write_plan(plan: SetupPlan, p: Paths | None = None) -> Config:
                 model = plan.routes.get(role)
                 if model:
                     set_value(f"router.{role}", f"{plan.provider}/{model}", fake)
+                elif role in _file_router(fake):  # "same as default": no stale older route
+                    unset_value(f"router.{role}", fake)
         except ConfigError as exc:
             message = exc.message.replace(str(fake.config_file), str(real.config_file))
             raise ConfigError(message) from None
@@ -175,6 +187,14 @@ def write_plan(plan: SetupPlan, p: Paths | None = None) -> Config:
             f"{real.config_file}: cannot write it ({exc}); nothing changed."
         ) from None
     return load_config(real)
+
+
+def _file_router(p: Paths) -> dict[str, object]:
+    try:
+        router = tomllib.loads(p.config_file.read_text(encoding="utf-8")).get("router")
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return router if isinstance(router, dict) else {}
 
 
 def _scratch(real: Paths, folder: Path) -> Paths:

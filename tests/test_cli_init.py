@@ -334,3 +334,21 @@ def test_code_runs_the_wizard_then_claude_with_a_keyless_session_key_only_in_the
     saw = json.loads(fake_claude.read_text())
     assert saw["argv"][0] == "--settings" and saw["argv"][2:] == ["-p", "hi"]
     assert "CUSTOM_API_KEY" not in saw["env"]  # never handed to Claude Code or its tools
+
+
+def test_rerunning_keeps_other_settings_and_drops_a_route_left_to_the_default(
+    interactive: None, fake: tuple[FakeOpenAI, str]
+) -> None:
+    _, base_url = fake
+    paths().config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths().config_file.write_text(
+        '[server]\nport = 4000\n[router]\ndefault = "openrouter/a/b"\nthink = "openrouter/c/d"\n'
+    )
+    result = CliRunner().invoke(
+        init_app(), ["init"], input=answers("other", base_url, "", "y", KEY, "1", "", "")
+    )
+    assert result.exit_code == 0, result.output
+    doc = file_doc()
+    assert doc["server"] == {"port": 4000}
+    assert doc["router"] == {"default": "custom/vendor/alpha"}
+    assert "Your other providers and settings were kept." in result.output
