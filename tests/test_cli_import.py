@@ -213,3 +213,37 @@ def test_a_refused_edit_leaves_config_toml_untouched(tmp_path: Path) -> None:
     )
     assert paths().config_file.read_bytes() == before
     assert "good" not in load_config().providers
+
+
+def test_json_dry_run_reports_without_writing_or_asking(
+    tmp_path: Path, memory_keyring: Any
+) -> None:
+    code, out, _ = run(str(write_ccr(tmp_path)), "--dry-run", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["written"] is False
+    assert tomllib.loads(report["toml"])["router"]["default"] == "deepseek/deepseek-chat"
+    assert any("CUSTOM_ROUTER_PATH" in line for line in report["not_imported"])
+    assert any("pass --port-too" in line for line in report["not_imported"])
+    assert report["keys"] == [
+        {"provider": "deepseek", "env_var": "DEEPSEEK_API_KEY", "keyring": "not asked"}
+    ]
+    assert LITERAL not in out
+    assert not paths().config_file.exists()
+    assert memory_keyring.store == {}
+
+
+def test_json_import_never_prompts_and_stores_keys_only_with_yes(
+    tmp_path: Path, memory_keyring: Any
+) -> None:
+    code, out, _ = run(str(write_ccr(tmp_path)), "--json")
+    assert code == 0
+    report = json.loads(out)  # nothing but the JSON: no question was printed
+    assert report["written"] is True and report["toml"] is None
+    assert report["keys"][0]["keyring"] == "not asked"
+    assert memory_keyring.store == {}
+    assert load_config().router.default == "deepseek/deepseek-chat"
+    code, out, _ = run(str(write_ccr(tmp_path)), "--json", "--yes", "--force")
+    assert code == 0
+    assert json.loads(out)["keys"][0]["keyring"] == "stored"
+    assert memory_keyring.store[(SERVICE, "deepseek")] == LITERAL

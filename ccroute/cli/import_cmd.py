@@ -78,13 +78,16 @@ def _as_toml(plan: ImportPlan, port_too: bool) -> str:
     return tomli_w.dumps(doc)
 
 
-def _report(plan: ImportPlan, port_too: bool) -> None:
+def _note_port(plan: ImportPlan, port_too: bool) -> None:
     if plan.port is not None:
         line = f"PORT {plan.port} → server.port"
         if port_too:
             plan.imported.append(line)
         else:
             plan.skipped.append(f"{line}: pass --port-too to import it")
+
+
+def _report(plan: ImportPlan) -> None:
     for title, lines in (
         ("Imported", plan.imported),
         ("Mapped with changes", plan.changed),
@@ -139,19 +142,56 @@ def _write(plan: ImportPlan, port_too: bool) -> None:
         ) from None
 
 
-def _store_keys(plan: ImportPlan, yes: bool) -> None:
+def _store_keys(plan: ImportPlan, yes: bool, *, ask: bool = True) -> dict[str, str]:
+    """Store the ccr file's literal keys in the keyring (asking unless `yes`; never asking when
+    not `ask`, which stores nothing without `yes`). Returns provider → "stored" | "declined" |
+    "no keyring" | "not asked", and prints a line for each unless asking is off."""
+    outcome: dict[str, str] = {}
     for name, key in plan.keys.items():
         env_var = str(plan.providers[name]["api_key_env"])
+        if not yes and not ask:
+            outcome[name] = "not asked"
+            continue
         question = f"Store the API key for {name} ({keys.mask(key)}) in the OS keyring?"
         if not yes and not typer.confirm(question, default=True):
             typer.echo(f"Not stored: set {env_var} in your environment for {name}.")
+            outcome[name] = "declined"
             continue
         try:
             keys.set_key(name, key, env_var=env_var)
         except KeyringUnavailableError:
-            typer.echo(f"No OS keyring: set {env_var} in your environment for {name}.")
+            outcome[name] = "no keyring"
+            if ask:
+                typer.echo(f"No OS keyring: set {env_var} in your environment for {name}.")
         else:
-            typer.echo(f"Stored the key for {name} in the OS keyring.")
+            outcome[name] = "stored"
+            if ask:
+                typer.echo(f"Stored the key for {name} in the OS keyring.")
+    return outcome
+
+
+def _json_report(
+    plan: ImportPlan, *, written: bool, toml: str | None, key_outcome: dict[str, str]
+) -> str:
+    return json.dumps(
+        {
+            "written": written,
+            "config_file": str(paths().config_file),
+            "toml": toml,
+            "imported": plan.imported,
+            "changed": plan.changed,
+            "not_imported": plan.skipped,
+            "keys": [
+                {
+                    "provider": name,
+                    "env_var": str(plan.providers[name]["api_key_env"]),
+                    "keyring": key_outcome.get(name, "not asked"),
+                }
+                for name in plan.keys
+            ],
+        },
+        indent=2,
+    )
 
 
 @app.command("ccr")
@@ -159,6 +199,7 @@ def ccr(
     path: Annotated[
         Path, typer.Argument(help="claude-code-router's config.json.", show_default=True)
     ] = DEFAULT_CCR_PATH,
+    *,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print the TOML and the report; change nothing."
     ),
@@ -167,21 +208,33 @@ def ccr(
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Store API keys without asking."),
     port_too: bool = typer.Option(False, "--port-too", help="Also import PORT as server.port."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print the report as JSON (never asks: literal keys are stored only with --yes).",
+    ),
 ) -> None:
     """Import providers and routes from a claude-code-router config.
 
     API keys never reach config.toml: `$VAR` references become api_key_env, literal keys go to
-    the OS keyring.
+    the OS keyring. `--json` prints `{"written", "config_file", "toml" (dry run) or null,
+    "imported", "changed", "not_imported", "keys": [{"provider", "env_var", "keyring"}]}`,
+    where `keyring` is "stored", "declined", "no keyring" or "not asked".
     """
     try:
         source = path.expanduser()
         plan = plan_import(read_ccr(source), env=os.environ)
         if not plan.providers:
             raise ConfigError(f"{source}: no provider could be imported.")
+        _note_port(plan, port_too)
         if dry_run:
+            if as_json:
+                toml = _as_toml(plan, port_too)
+                typer.echo(_json_report(plan, written=False, toml=toml, key_outcome={}))
+                return
             typer.echo(_as_toml(plan, port_too), nl=False)
             typer.echo("")
-            _report(plan, port_too)
+            _report(plan)
             typer.echo("Dry run: nothing was written and no key was stored.")
             return
         clashes = _conflicts(plan)
@@ -191,7 +244,11 @@ def ccr(
                 "Pass --force to replace them, or --dry-run to see the import."
             )
         _write(plan, port_too)
-        _report(plan, port_too)
+        if as_json:
+            outcome = _store_keys(plan, yes, ask=False)
+            typer.echo(_json_report(plan, written=True, toml=None, key_outcome=outcome))
+            return
+        _report(plan)
         _store_keys(plan, yes)
         typer.echo(f"Wrote {paths().config_file}.")
     except CcrouteError as exc:
