@@ -138,6 +138,18 @@ def test_cli_start_prints_url_and_warns_about_missing_key(stop_daemon: None) -> 
     assert runner.invoke(app, ["status"]).exit_code == 3
 
 
+def test_cli_start_and_stop_json(stop_daemon: None) -> None:
+    port = free_port()
+    result = runner.invoke(app, ["start", "--port", str(port), "--json"])
+    assert result.exit_code == 0, result.output
+    started = json.loads(result.stdout)
+    assert started["running"] is True and started["url"] == f"http://127.0.0.1:{port}"
+    assert started["pid"] == daemon.status().pid
+    stopped = json.loads(runner.invoke(app, ["stop", "--json"]).stdout)
+    assert stopped == {"running": False, "pid": started["pid"], "url": started["url"]}
+    assert json.loads(runner.invoke(app, ["stop", "--json"]).stdout) == {"running": False}
+
+
 def test_serve_refuses_to_run_twice(stop_daemon: None) -> None:
     port = free_port()
     info = daemon.start(load_config(), port=port)

@@ -6,12 +6,14 @@ Must not import aiohttp (only `serve` loads the server, through `ccroute.daemon_
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ccroute import daemon
+from ccroute.cli.progress import working
 from ccroute.cli.status_view import show_status
 from ccroute.config import load_config
 from ccroute.errors import ConfigError
@@ -37,26 +39,40 @@ def _warn_missing_key() -> None:
         )
 
 
-def start(port: PortOption = None) -> None:
+JsonOption = Annotated[
+    bool, typer.Option("--json", help='Print {"running", "pid", "url"} as JSON.')
+]
+
+
+def start(port: PortOption = None, as_json: JsonOption = False) -> None:
     """Start the proxy daemon in the background (no-op if it is already running)."""
-    info = daemon.start(load_config(), port=port)
-    typer.echo(f"ccroute daemon running at {info.url} (pid {info.pid})")
+    with working("Starting the ccroute daemon…", quiet=as_json):
+        info = daemon.start(load_config(), port=port)
+    if as_json:
+        typer.echo(json.dumps({"running": True, "pid": info.pid, "url": info.url}))
+    else:
+        typer.echo(f"ccroute daemon running at {info.url} (pid {info.pid})")
     _warn_missing_key()
 
 
-def stop() -> None:
+def stop(as_json: JsonOption = False) -> None:
     """Stop the daemon, letting in-flight requests finish."""
-    info = daemon.stop()
-    if info is None:
+    with working("Stopping the ccroute daemon…", quiet=as_json):
+        info = daemon.stop()
+    if as_json:
+        stopped = {"pid": info.pid, "url": info.url} if info is not None else {}
+        typer.echo(json.dumps({"running": False, **stopped}))
+    elif info is None:
         typer.echo("ccroute daemon is not running")
     else:
         typer.echo(f"ccroute daemon stopped (pid {info.pid})")
 
 
-def restart(port: PortOption = None) -> None:
+def restart(port: PortOption = None, as_json: JsonOption = False) -> None:
     """Stop the daemon if it runs, then start it again (picks up config and key changes)."""
-    daemon.stop()
-    start(port)
+    with working("Stopping the ccroute daemon…", quiet=as_json):
+        daemon.stop()
+    start(port, as_json)
 
 
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:

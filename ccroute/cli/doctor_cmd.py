@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import typer
 
+from ccroute.cli.progress import working
 from ccroute.doctor import FAIL, NETWORK_TIMEOUT, OK, WARN, Check, run_checks
 
 EXIT_FAILED = 1
@@ -43,7 +44,8 @@ def doctor(
     ),
 ) -> None:
     """Check everything `ccroute code` needs; exit 1 when a check fails."""
-    found = run_checks(offline=offline, timeout=timeout)
+    with working("Checking…", quiet=as_json):
+        found = run_checks(offline=offline, timeout=timeout)
     if as_json:
         typer.echo(json.dumps([c.to_json() for c in found], indent=2))
     else:

@@ -26,6 +26,7 @@ import typer
 from ccroute.catalogue.collect import FetchResult, ProviderList, combine, plan
 from ccroute.catalogue.model import ModelInfo
 from ccroute.catalogue.warnings import RouteWarning, route_warnings
+from ccroute.cli.progress import working
 from ccroute.config import Config, ProviderConfig, load_config
 from ccroute.errors import ConfigError
 
@@ -79,7 +80,11 @@ def models(
     selected = _select(config, provider)
     now = time.time()
     decided = plan(selected, now=now, refresh=refresh, offline=offline)
-    fetched = _fetch(decided.fetch) if decided.fetch else {}
+    if decided.fetch:
+        with working("Fetching model lists…", quiet=as_json):
+            fetched = _fetch(decided.fetch)
+    else:
+        fetched = {}
     lists = combine(selected, decided, fetched, now=now, offline=offline)
     shown = _matching([m for lst in lists for m in _sorted(lst.models)], search)
     warnings = _warnings(config, lists)

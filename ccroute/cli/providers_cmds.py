@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ccroute import keys, wires
+from ccroute.cli.progress import working
 from ccroute.config import (
     BUILTIN_PROVIDERS,
     Config,
@@ -206,7 +207,8 @@ def list_(
     if not no_check:
         from ccroute.server.probe import check
 
-        results = {r.name: r for r in check(_targets(cfg), timeout=timeout)}
+        with working("Contacting providers…", quiet=as_json):
+            results = {r.name: r for r in check(_targets(cfg), timeout=timeout)}
     ref = split_model_ref(cfg.router.default)
     default = ref[0] if ref else None
     if as_json:
