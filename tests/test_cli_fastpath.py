@@ -77,3 +77,27 @@ def test_statusline_prints_one_line(
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"cost": {"total_cost_usd": 0.5}}'))
     assert run_fast(["statusline"]) == 0
     assert capsys.readouterr().out == "$0.50\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--log-file", "/tmp/d.log"], ("/tmp/d.log", None, False)),
+        (["--log-file", "d.log", "--port", "4000", "--auto-started"], ("d.log", 4000, True)),
+        ([], (None, None, False)),
+    ],
+)
+def test_serve_as_the_daemon_spawns_it_is_recognised(
+    args: list[str], expected: tuple[str | None, int | None, bool]
+) -> None:
+    from ccroute.cli.fastpath import _serve_options
+
+    assert _serve_options(args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--port", "x"], ["--port", "0"], ["--log-file"], ["--help"], ["--port", "1", "--port", "2"]],
+)
+def test_other_serve_lines_go_to_typer(args: list[str]) -> None:
+    assert run_fast(["serve", *args]) is None

@@ -1,4 +1,6 @@
-"""The hot commands, run without Typer: `status [--json]`, `statusline` and `code ...`.
+"""The hot commands, run without Typer: `status [--json]`, `statusline`, `code ...` and the
+daemon's own `serve --log-file PATH [--port N] [--auto-started]` (how `ccroute start` and
+`ccroute code` spawn it, so the daemon is listening sooner).
 
 Owns: recognising a command line one of those commands handles exactly as its Typer command
 would (anything else, `--help` included, goes to the Typer app), running it, and
@@ -31,6 +33,10 @@ def run_fast(argv: Sequence[str]) -> int | None:
         from ccroute.cli.status_view import show_status
 
         return _guarded(lambda: show_status(as_json=len(args) == 2))
+    if args[:1] == ["serve"]:
+        options = _serve_options(args[1:])
+        if options is not None:
+            return _guarded(lambda: _serve(*options))
     if args == ["statusline"]:
         from ccroute.cli.statusline_cmd import print_statusline
 
@@ -44,3 +50,42 @@ def _guarded(run: Callable[[], int]) -> int:
         return run()
     except CcrouteError as exc:
         return report_error(exc)
+
+
+def _serve_options(args: list[str]) -> tuple[str | None, int | None, bool] | None:
+    """(log file, port, auto-started) of a `serve` command line written as `ccroute.daemon`
+    spawns it; None for anything else (Typer then parses it and reports mistakes)."""
+    log_file: str | None = None
+    port: int | None = None
+    auto = False
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--auto-started" and not auto:
+            auto = True
+        elif arg == "--log-file" and log_file is None:
+            log_file = next(rest, None)
+            if not log_file:
+                return None
+        elif arg == "--port" and port is None:
+            value = next(rest, "")
+            if not value.isdigit() or not 1 <= int(value) <= 65535:
+                return None
+            port = int(value)
+        else:
+            return None
+    return log_file, port, auto
+
+
+def _serve(log_file: str | None, port: int | None, auto: bool) -> int:
+    from pathlib import Path
+
+    from ccroute.config import load_config
+    from ccroute.daemon_serve import serve
+
+    serve(
+        load_config(),
+        port=port,
+        log_file=Path(log_file) if log_file else None,
+        auto_started=auto,
+    )
+    return 0
