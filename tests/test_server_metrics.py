@@ -1,7 +1,8 @@
 """`GET /metrics`: the token guard, valid exposition text, and every series moving as it should.
 
 Records are built by hand and handed to `observers.notify`, as the server does at the end of
-each request.
+each request; the last test drives real requests through the proxy to a fake OpenAI upstream
+(counted through the server's own record middleware and `notify`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from ccroute import __version__, server
@@ -22,12 +23,14 @@ from ccroute.server import metrics
 from ccroute.server.attempts import RESILIENCE
 from ccroute.server.observers import notify
 from ccroute.usage.record import RequestRecord
+from tests.fakes.openai_upstream import FakeOpenAI, text_reply
 
 TOKEN = "local-test-token"
 KEY = "sk-or-test-key-1234"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+ServerFactory = Callable[..., Awaitable[TestServer]]
 
 RECORD = RequestRecord(
     time=1_800_000_000.0,
@@ -260,3 +263,35 @@ async def test_two_apps_count_apart(aiohttp_client: ClientFactory) -> None:
     notify(first.app, RECORD)
     assert value(await scrape(first), "ccroute_requests_total", **REQUEST_LABELS) == 1
     assert value(await scrape(second), "ccroute_requests_total", **REQUEST_LABELS) is None
+
+
+async def test_requests_through_the_proxy_are_counted(
+    aiohttp_server: ServerFactory, aiohttp_client: ClientFactory
+) -> None:
+    fake = FakeOpenAI(
+        [
+            text_reply("Hello!", usage={"prompt_tokens": 11, "completion_tokens": 7}),
+            text_reply("Again!", usage={"prompt_tokens": 13, "completion_tokens": 5}),
+        ],
+        api_key=KEY,
+    )
+    upstream = await aiohttp_server(fake.app)
+    client = await aiohttp_client(make_app(make_config(str(upstream.make_url("/v1")))))
+    body = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": "say hi"}],
+    }
+    for stream in (True, False):
+        resp = await client.post("/v1/messages", json={**body, "stream": stream}, headers=AUTH)
+        assert resp.status == 200
+        await resp.read()
+    assert fake.problems == []
+    text = await scrape(client)
+    assert value(text, "ccroute_requests_total", **REQUEST_LABELS) == 2
+    assert value(text, "ccroute_tokens_total", **PM, kind="input") == 24
+    assert value(text, "ccroute_tokens_total", **PM, kind="output") == 12
+    assert value(text, "ccroute_request_duration_seconds_count", **PM) == 2
+    assert value(text, "ccroute_time_to_first_token_seconds_count", **PM) == 2
+    assert value(text, "ccroute_upstream_attempts_total", route="default") == 2
+    assert value(text, "ccroute_in_flight_requests") == 0
