@@ -64,7 +64,7 @@ def test_status_when_stopped_matches_the_typer_command(capsys: pytest.CaptureFix
 
 
 def test_other_command_lines_go_to_typer() -> None:
-    for args in (["status", "--help"], ["status", "--json", "x"], ["start"], [], ["--version"]):
+    for args in (["status", "--help"], ["status", "--json", "x"], ["stop"], [], ["--version"]):
         assert run_fast(args) is None, args
 
 
@@ -101,3 +101,12 @@ def test_serve_as_the_daemon_spawns_it_is_recognised(
 )
 def test_other_serve_lines_go_to_typer(args: list[str]) -> None:
     assert run_fast(["serve", *args]) is None
+
+
+def test_start_lines_recognised_and_others_left_to_typer() -> None:
+    from ccroute.cli.fastpath import _start_options
+
+    assert _start_options([]) == (None, False)
+    assert _start_options(["--port", "4001", "--json"]) == (4001, True)
+    for args in (["--port"], ["--port", "99999"], ["--help"], ["--json", "--json"]):
+        assert _start_options(args) is None, args

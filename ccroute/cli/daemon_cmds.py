@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from ccroute import daemon
+from ccroute.cli.daemon_view import show_status, start_daemon
 from ccroute.cli.progress import working
-from ccroute.cli.status_view import show_status
 from ccroute.config import load_config
 from ccroute.errors import ConfigError
 
@@ -24,21 +24,6 @@ PortOption = Annotated[
 ]
 
 
-def _warn_missing_key() -> None:
-    from ccroute.keys import get_key
-    from ccroute.routing import resolve
-
-    config = load_config()
-    provider = resolve(config.router.default, config).provider
-    if provider.api_key_env and get_key(provider) is None:
-        typer.echo(
-            f"warning: no key for provider '{provider.name}': requests will fail until you run "
-            f"'ccroute keys set {provider.name}' or set {provider.api_key_env} (then "
-            "'ccroute restart').",
-            err=True,
-        )
-
-
 JsonOption = Annotated[
     bool, typer.Option("--json", help='Print {"running", "pid", "url"} as JSON.')
 ]
@@ -46,13 +31,7 @@ JsonOption = Annotated[
 
 def start(port: PortOption = None, as_json: JsonOption = False) -> None:
     """Start the proxy daemon in the background (no-op if it is already running)."""
-    with working("Starting the ccroute daemon…", quiet=as_json):
-        info = daemon.start(load_config(), port=port)
-    if as_json:
-        typer.echo(json.dumps({"running": True, "pid": info.pid, "url": info.url}))
-    else:
-        typer.echo(f"ccroute daemon running at {info.url} (pid {info.pid})")
-    _warn_missing_key()
+    start_daemon(port=port, as_json=as_json)
 
 
 def stop(as_json: JsonOption = False) -> None:

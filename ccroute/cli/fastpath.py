@@ -1,4 +1,5 @@
-"""The hot commands, run without Typer: `status [--json]`, `statusline`, `code ...` and the
+"""The hot commands, run without Typer: `status [--json]`, `start [--port N] [--json]`,
+`statusline`, `code ...` and the
 daemon's own `serve --log-file PATH [--port N] [--auto-started]` (how `ccroute start` and
 `ccroute code` spawn it, so the daemon is listening sooner).
 
@@ -30,9 +31,16 @@ def run_fast(argv: Sequence[str]) -> int | None:
     """Run `argv` if it is a hot command line; its exit code, or None to use the Typer app."""
     args = list(argv)
     if args in (["status"], ["status", "--json"]):
-        from ccroute.cli.status_view import show_status
+        from ccroute.cli.daemon_view import show_status
 
         return _guarded(lambda: show_status(as_json=len(args) == 2))
+    if args[:1] == ["start"]:
+        start = _start_options(args[1:])
+        if start is not None:
+            from ccroute.cli.daemon_view import start_daemon
+
+            port, as_json = start
+            return _guarded(lambda: start_daemon(port=port, as_json=as_json))
     if args[:1] == ["serve"]:
         options = _serve_options(args[1:])
         if options is not None:
@@ -52,6 +60,27 @@ def _guarded(run: Callable[[], int]) -> int:
         return report_error(exc)
 
 
+def _start_options(args: list[str]) -> tuple[int | None, bool] | None:
+    """(port, --json) of a plain `start` command line; None for anything else."""
+    port: int | None = None
+    as_json = False
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--json" and not as_json:
+            as_json = True
+        elif arg == "--port" and port is None:
+            port = _port(next(rest, ""))
+            if port is None:
+                return None
+        else:
+            return None
+    return port, as_json
+
+
+def _port(value: str) -> int | None:
+    return int(value) if value.isdigit() and 1 <= int(value) <= 65535 else None
+
+
 def _serve_options(args: list[str]) -> tuple[str | None, int | None, bool] | None:
     """(log file, port, auto-started) of a `serve` command line written as `ccroute.daemon`
     spawns it; None for anything else (Typer then parses it and reports mistakes)."""
@@ -67,10 +96,9 @@ def _serve_options(args: list[str]) -> tuple[str | None, int | None, bool] | Non
             if not log_file:
                 return None
         elif arg == "--port" and port is None:
-            value = next(rest, "")
-            if not value.isdigit() or not 1 <= int(value) <= 65535:
+            port = _port(next(rest, ""))
+            if port is None:
                 return None
-            port = int(value)
         else:
             return None
     return log_file, port, auto

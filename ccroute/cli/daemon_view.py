@@ -1,19 +1,64 @@
-"""`ccroute status [--json]`: what it prints, without Typer (the command runs on the fast path).
+"""`ccroute status [--json]` and `ccroute start [--port N] [--json]` without Typer (both run on
+the fast path; the Typer commands call the same functions).
 
-Owns: reading the daemon's record and `/health`, and the text and JSON reports. Exit codes: 0
-running, 3 not running (`DaemonNotRunningError`, whose message says how to start it).
+Owns: reading the daemon's record and `/health` and the status reports (exit codes: 0 running,
+3 not running — `DaemonNotRunningError`, whose message says how to start it); starting the
+daemon with a spinner on terminals, its report, and the warning when the default route's
+provider has no key.
 
-Must not import: typer, rich, aiohttp (`ccroute status` must answer in well under 120 ms).
+Must not import at module level: typer, rich, aiohttp (`ccroute status` must answer in well
+under 120 ms).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
+from typing import TYPE_CHECKING
 
 from ccroute import daemon
-from ccroute.config import paths
+from ccroute.cli.progress import working
+from ccroute.config import load_config, paths
 from ccroute.errors import DaemonNotRunningError
+
+if TYPE_CHECKING:
+    from ccroute.config import Config
+
+
+def start_daemon(*, port: int | None, as_json: bool) -> int:
+    """Start the daemon in the background (no-op if it runs); print where; return 0.
+
+    JSON shape: `{"running": true, "pid", "url"}`. A missing key for the default route's
+    provider is a warning on stderr, not an error.
+
+    Raises:
+        DaemonError: it could not start (port taken, crashed at start; the message says why).
+        ConfigError: config.toml is invalid.
+    """
+    config = load_config()
+    with working("Starting the ccroute daemon…", quiet=as_json):
+        info = daemon.start(config, port=port)
+    if as_json:
+        print(json.dumps({"running": True, "pid": info.pid, "url": info.url}))
+    else:
+        print(f"ccroute daemon running at {info.url} (pid {info.pid})")
+    _warn_missing_key(config)
+    return 0
+
+
+def _warn_missing_key(config: Config) -> None:
+    from ccroute.keys import get_key
+    from ccroute.routing import resolve
+
+    provider = resolve(config.router.default, config).provider
+    if provider.api_key_env and get_key(provider) is None:
+        print(
+            f"warning: no key for provider '{provider.name}': requests will fail until you run "
+            f"'ccroute keys set {provider.name}' or set {provider.api_key_env} (then "
+            "'ccroute restart').",
+            file=sys.stderr,
+        )
 
 
 def show_status(*, as_json: bool) -> int:
