@@ -21,6 +21,7 @@ from ccroute import __version__
 from ccroute.config import Config
 from ccroute.errors import DaemonError
 from ccroute.keys import require_key
+from ccroute.server import recording
 from ccroute.server.attempts import RESILIENCE, Resilience
 from ccroute.server.count_tokens import COUNT_TOKENS_MEMORY, CountTokensMemory, handle_count_tokens
 from ccroute.server.drain import DRAIN, Drain, drain, drain_middleware, remember_response
@@ -79,7 +80,12 @@ def create_app(
     `POST /ccroute/shutdown`, `POST /ccroute/reload`.
     """
     app = web.Application(
-        middlewares=[error_middleware, guard_middleware, drain_middleware],
+        middlewares=[
+            recording.record_middleware,
+            error_middleware,
+            guard_middleware,
+            drain_middleware,
+        ],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[CONFIG] = config
@@ -92,6 +98,7 @@ def create_app(
     app[CONFIG_STATUS] = config_status or ConfigStatus()
     app[DRAIN] = Drain()
     app[OBSERVERS] = []
+    recording.install(app)  # per-request records; the usage store's writer runs from startup
     app.on_response_prepare.append(remember_response)
     app.cleanup_ctx.append(_upstream_session)
     app.router.add_post("/v1/messages", handle_messages)

@@ -21,9 +21,11 @@ from aiohttp import web
 
 from ccroute.config import ProviderConfig
 from ccroute.errors import TranslationError, UpstreamError
+from ccroute.logcontext import REQUEST_ID
 from ccroute.routing import RouteTarget, decide
 from ccroute.server.attempts import RESILIENCE, candidates, run_attempts
 from ccroute.server.exchange import Exchange
+from ccroute.server.facts import FACTS, RequestFacts
 from ccroute.server.profiles import request_profile
 from ccroute.server.relay import relay_stream
 from ccroute.server.state import CONFIG, KEYS, SESSION
@@ -54,7 +56,24 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     breakers: `attempts.py`). Failures before the response starts become Anthropic error JSON
     (via the middleware); failures after a stream started become one SSE `error` event
     (protocol.md §2.5) and are never retried.
+
+    The message id is assigned first and set as `REQUEST_ID` for every log line of the
+    request; what the request did is noted in its `RequestFacts` (`request[FACTS]`) for the
+    usage record.
     """
+    message_id = f"msg_{uuid.uuid4().hex[:24]}"
+    context = REQUEST_ID.set(message_id)
+    facts = request.get(FACTS)
+    if facts is None:
+        facts = request[FACTS] = RequestFacts.now()
+    facts.request_id = message_id
+    try:
+        return await _handle(request, message_id, facts)
+    finally:
+        REQUEST_ID.reset(context)
+
+
+async def _handle(request: web.Request, message_id: str, facts: RequestFacts) -> web.StreamResponse:
     started = time.monotonic()
     req = validate_request(await read_json(request))
     input_estimate = estimate_input_tokens(req)
@@ -65,13 +84,15 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     )
     res = request.app[RESILIENCE]
     stream = bool(req.get("stream"))
-    message_id = f"msg_{uuid.uuid4().hex[:24]}"
+    facts.session_id, facts.requested_model, facts.stream = session_id, req["model"], stream
+    facts.route, facts.reason = decision.route, decision.reason
     trail: list[str] = []
-    last: list[Exchange] = []
+    last: list[Exchange] = facts.exchanges
     tried: list[ProviderConfig] = []
 
     async def attempt(target: RouteTarget) -> web.StreamResponse:
         tried.append(target.provider)
+        facts.provider, facts.upstream_model = target.provider.name, target.model
         return await _attempt(
             request, decision.request, target, stream=stream, message_id=message_id, exchanges=last
         )
@@ -154,7 +175,7 @@ async def _attempt(
                     raise exchange.upstream_error(
                         upstream.status, await upstream.read(), upstream.headers
                     )
-                response = await _relay_json(upstream, exchange)
+                response = await _relay_json(upstream, exchange, request[FACTS])
                 exchange.outcome = str(response.status)
                 return response
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -184,7 +205,9 @@ def _unreachable(provider: ProviderConfig, exc: BaseException) -> UpstreamError:
     )
 
 
-async def _relay_json(upstream: aiohttp.ClientResponse, exchange: Exchange) -> web.Response:
+async def _relay_json(
+    upstream: aiohttp.ClientResponse, exchange: Exchange, facts: RequestFacts
+) -> web.Response:
     raw = await upstream.read()
     try:
         body = json.loads(raw)
@@ -195,8 +218,10 @@ async def _relay_json(upstream: aiohttp.ClientResponse, exchange: Exchange) -> w
     headers = {"request-id": exchange.message_id}
     if exchange.wire.passthrough and isinstance(body, dict) and body.get("type") == "message":
         # Already an Anthropic Message: returned as the provider sent it (no re-encoding).
+        facts.add_usage(body.get("usage"))
         return web.Response(body=raw, content_type=_JSON, headers=headers)
     message = exchange.parse_response(body)
+    facts.add_usage(message.get("usage"))
     return web.Response(
         body=json.dumps(message, separators=(",", ":")).encode(),
         content_type=_JSON,

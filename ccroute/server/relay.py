@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from ccroute.server.exchange import Exchange
+from ccroute.server.facts import FACTS, RequestFacts
 from ccroute.translate import sse
 from ccroute.translate.messages import StreamEvent, error_body
 
@@ -42,22 +43,33 @@ class _ClientGone(Exception):
 
 
 class _SSEWriter:
-    """Writes encoded SSE frames and remembers when it last wrote (for the ping loop)."""
+    """Writes encoded SSE frames, remembers when it last wrote (for the ping loop) and notes
+    what the client saw in the request's `facts` (usage, first content, error event)."""
 
-    def __init__(self, response: web.StreamResponse) -> None:
+    def __init__(self, response: web.StreamResponse, facts: RequestFacts) -> None:
         self.response = response
+        self.facts = facts
         self.last_write = time.monotonic()
 
     async def write(self, frame: bytes) -> None:
         """Write one frame; raises `_ClientGone` if the client has disconnected."""
         self.last_write = time.monotonic()
+        sent = self.facts.sent
+        if sent is not None:
+            sent.append(frame)
         try:
             await self.response.write(frame)
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
             raise _ClientGone from None
 
+    async def write_events(self, events: list[StreamEvent]) -> None:
+        """Write Anthropic events as one frame group (one write per upstream chunk)."""
+        self.facts.saw_events(events)
+        await self.write(b"".join(map(sse.encode, events)))
+
     async def write_error(self, error_type: str, message: str) -> None:
         """End the stream with one `event: error` frame (protocol.md §2.4), if anyone listens."""
+        self.facts.saw_error({"type": error_type})
         with contextlib.suppress(_ClientGone):
             await self.write(sse.encode(error_body(error_type, message)))
 
@@ -138,7 +150,7 @@ async def _open(request: web.Request, exchange: Exchange) -> _SSEWriter:
     )
     await response.prepare(request)
     exchange.outcome = "200"
-    return _SSEWriter(response)
+    return _SSEWriter(response, request[FACTS])
 
 
 def _unreachable_message(exc: BaseException) -> str:
@@ -162,7 +174,7 @@ async def _relay(upstream: aiohttp.ClientResponse, exchange: Exchange, writer: _
     translator = exchange.new_stream_translator()
     try:
         if await _pump(upstream, translator, writer):
-            await writer.write(b"".join(map(sse.encode, translator.finish())))
+            await writer.write_events(translator.finish())
         else:
             exchange.outcome = "200 then error event"
     except _ClientGone:
@@ -194,12 +206,16 @@ async def _pipe(upstream: aiohttp.ClientResponse, exchange: Exchange, writer: _S
             pending += data
             cut = _last_boundary(pending)
             if cut:
-                ended = _ends(names.feed(pending[:cut]), ended)
+                events = names.feed(pending[:cut])
+                ended = _ends(events, ended)
+                writer.facts.saw_sse(events)
                 await writer.write(pending[:cut])
                 pending = pending[cut:]
         if pending.strip():
             tail = pending + b"\n\n"  # the upstream's last event lacked its blank line
-            ended = _ends(names.feed(tail), ended)
+            events = names.feed(tail)
+            ended = _ends(events, ended)
+            writer.facts.saw_sse(events)
             await writer.write(tail)
         if not ended:
             exchange.outcome = "200 then upstream ended early"
@@ -286,5 +302,5 @@ async def _translate_chunk(data: str, translator: _Translator, writer: _SSEWrite
     if not events:
         return True
     # One write per upstream chunk, however many events it implies.
-    await writer.write(b"".join(map(sse.encode, events)))
+    await writer.write_events(events)
     return events[-1]["type"] != "error"
