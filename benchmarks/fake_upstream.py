@@ -1,11 +1,14 @@
 """A minimal, fast OpenAI-compatible upstream for benchmarks (loopback only).
 
 `POST /v1/chat/completions` answers a non-streaming request with a fixed `chat.completion` body
-and a streaming one with `--chunks` content chunks, a finish chunk, a usage chunk and
-`data: [DONE]` (protocol.md §3.2). It does as little work as possible so that the proxy's cost
-is what the benchmark sees.
+and a streaming one with `--chunks` content chunks (or N when the body contains `chunks=N`,
+N <= 5000), a finish chunk, a usage chunk and `data: [DONE]` (protocol.md §3.2), each frame its
+own write. It does as little work as possible so that the proxy's cost is what the benchmark
+sees: it does not parse the JSON, it only looks for `"stream": true` in the raw body.
 
     python benchmarks/fake_upstream.py --port 0   # prints "PORT <n>" once listening
+
+Loopback only; it runs until it is terminated.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 
 from aiohttp import web
@@ -62,17 +66,28 @@ def stream_body(chunks: int) -> bytes:
     return b"".join(parts)
 
 
+_STREAM = re.compile(rb'"stream":\s*true')
+_CHUNKS = re.compile(rb"chunks=(\d{1,4})\b")
+
+
 def make_app(chunks: int) -> web.Application:
-    streamed = stream_body(chunks)
-    frames = [f + b"\n\n" for f in streamed.split(b"\n\n") if f]
+    frames_by_count: dict[int, list[bytes]] = {}
+
+    def frames(count: int) -> list[bytes]:
+        if count not in frames_by_count:
+            streamed = stream_body(count)
+            frames_by_count[count] = [f + b"\n\n" for f in streamed.split(b"\n\n") if f]
+        return frames_by_count[count]
 
     async def completions(request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        if not body.get("stream"):
+        body = await request.read()
+        if not _STREAM.search(body):
             return web.Response(body=COMPLETION, content_type="application/json")
+        asked = _CHUNKS.search(body)
+        count = min(int(asked.group(1)), 5000) if asked else chunks
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
-        for frame in frames:
+        for frame in frames(count):
             await resp.write(frame)
         await resp.write_eof()
         return resp
