@@ -239,3 +239,15 @@ def test_daemon_logging_uses_the_configured_format_and_masks_secrets(
     entries = [json.loads(line) for line in log_file.read_text("utf-8").splitlines()]
     assert [e["message"] for e in entries] == ["key *** token ***", "Error handling ?key=***"]
     assert entries[1]["logger"] == "aiohttp.server"
+
+
+async def test_a_key_the_server_looks_up_is_masked_in_later_log_lines() -> None:
+    from ccroute.config import BUILTIN_PROVIDERS
+    from ccroute.logformat import redact
+    from ccroute.server.state import KeyCache
+
+    key = "kr-looked-up-from-the-keyring-9f8e7d"  # no generic pattern matches this shape
+    assert redact(f"upstream said {key}") == f"upstream said {key}"
+    cache = KeyCache(lambda provider: key)
+    assert await cache.get(BUILTIN_PROVIDERS["openrouter"]) == key
+    assert key not in redact(f"upstream said {key}")

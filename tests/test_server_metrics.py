@@ -19,7 +19,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ccroute import __version__, server
 from ccroute.config import Config, ProviderConfig, RouterConfig, ServerConfig
-from ccroute.server import metrics
 from ccroute.server.attempts import RESILIENCE
 from ccroute.server.observers import notify
 from ccroute.usage.record import RequestRecord
@@ -76,9 +75,8 @@ def make_config(base_url: str = "http://127.0.0.1:9/v1") -> Config:
 
 
 def make_app(config: Config | None = None) -> web.Application:
-    app = server.create_app(config or make_config(), token=TOKEN, key_lookup=lambda p: KEY)
-    metrics.install(app)
-    return app
+    # create_app wires /metrics itself (metrics.install), as the daemon runs it.
+    return server.create_app(config or make_config(), token=TOKEN, key_lookup=lambda p: KEY)
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -21,7 +21,7 @@ from ccroute import __version__
 from ccroute.config import Config
 from ccroute.errors import DaemonError
 from ccroute.keys import require_key
-from ccroute.server import recording
+from ccroute.server import metrics, recording
 from ccroute.server.attempts import RESILIENCE, Resilience
 from ccroute.server.count_tokens import COUNT_TOKENS_MEMORY, CountTokensMemory, handle_count_tokens
 from ccroute.server.drain import DRAIN, Drain, drain, drain_middleware, remember_response
@@ -77,7 +77,7 @@ def create_app(
     Routes: `POST /v1/messages` (query string such as `?beta=true` ignored),
     `POST /v1/messages/count_tokens`, `GET /v1/models` and `GET /v1/models/{model_id}` (the
     configured routes in Anthropic's model shape; ids may contain slashes), `GET /health`,
-    `POST /ccroute/shutdown`, `POST /ccroute/reload`.
+    `POST /ccroute/shutdown`, `POST /ccroute/reload`, `GET /metrics` (Prometheus, `metrics`).
     """
     app = web.Application(
         middlewares=[
@@ -99,6 +99,7 @@ def create_app(
     app[DRAIN] = Drain()
     app[OBSERVERS] = []
     recording.install(app)  # per-request records; the usage store's writer runs from startup
+    metrics.install(app)  # GET /metrics and its request observer
     app.on_response_prepare.append(remember_response)
     app.cleanup_ctx.append(_upstream_session)
     app.router.add_post("/v1/messages", handle_messages)

@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from ccroute.config import Config, ProviderConfig
+from ccroute.logformat import remember_secret
 
 KeyLookup = Callable[[ProviderConfig], "str | None"]
 
@@ -41,6 +42,7 @@ class KeyCache:
         if hit is not None and now - hit[1] < self._ttl:
             return hit[0]
         key = await asyncio.to_thread(self._lookup, provider)
+        remember_secret(key)  # the daemon log masks it from now on
         self._cache[slot] = (key, now)
         return key
 
