@@ -3,8 +3,9 @@
 `POST /v1/chat/completions` answers a non-streaming request with a fixed `chat.completion` body
 and a streaming one with `--chunks` content chunks (or N when the body contains `chunks=N`,
 N <= 5000), a finish chunk, a usage chunk and `data: [DONE]` (protocol.md §3.2), each frame its
-own write. It does as little work as possible so that the proxy's cost is what the benchmark
-sees: it does not parse the JSON, it only looks for `"stream": true` in the raw body.
+own write, back to back or, when the body contains `gap_ms=M` (M <= 100), M ms apart as a real
+model's tokens arrive. It does as little work as possible so that the proxy's cost is what the
+benchmark sees: it does not parse the JSON, it only looks for `"stream": true` in the raw body.
 
     python benchmarks/fake_upstream.py --port 0   # prints "PORT <n>" once listening
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import sys
@@ -68,6 +70,7 @@ def stream_body(chunks: int) -> bytes:
 
 _STREAM = re.compile(rb'"stream":\s*true')
 _CHUNKS = re.compile(rb"chunks=(\d{1,4})\b")
+_GAP = re.compile(rb"gap_ms=(\d{1,3})\b")
 
 
 def make_app(chunks: int) -> web.Application:
@@ -87,9 +90,15 @@ def make_app(chunks: int) -> web.Application:
         count = min(int(asked.group(1)), 5000) if asked else chunks
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
-        for frame in frames(count):
+        spaced = _GAP.search(body)
+        gap = min(int(spaced.group(1)), 100) / 1000 if spaced else 0.0
+        for i, frame in enumerate(frames(count)):
+            if gap and i:
+                await asyncio.sleep(gap)
             await resp.write(frame)
-        await resp.write_eof()
+        # A client may close as soon as it has `[DONE]`; that is no error.
+        with contextlib.suppress(ConnectionResetError):
+            await resp.write_eof()
         return resp
 
     app = web.Application(client_max_size=64 * 1024 * 1024)

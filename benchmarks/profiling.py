@@ -1,11 +1,11 @@
 """`python -m benchmarks --profile`: where the proxy's CPU goes, and what the CLI imports.
 
 Owns: running `ccroute serve` under a sampling profiler for one load case at a time — the
-~78 KB non-streaming request, then 500-chunk streams — and summarising each profile (top
-functions by own and by inclusive samples, the idle event-loop wait left out), and a tiny
-non-streaming request for the fixed cost of any request; and
-`python -X importtime` of `ccroute status` and `ccroute code` (top imports by cumulative time).
-Everything is written to benchmarks/results/ (`profile-<case>.txt` raw output, `*-summary.txt`)
+~78 KB non-streaming request, a tiny one (the fixed cost of any request), 200-chunk streams
+with chunks 1 ms apart (as a model sends them) and 500-chunk streams back to back — and
+summarising each profile (top functions by own and by inclusive samples, the idle event-loop
+wait and the daemon's start-up left out); and `python -X importtime` of `ccroute status` and
+`ccroute code` (top imports by cumulative time). Everything is written to benchmarks/results/ (`profile-<case>.txt` raw output, `*-summary.txt`)
 and the summaries are printed.
 
 The profiler is py-spy when its executable is found (it starts the daemon as its own child, so
@@ -191,6 +191,7 @@ def main() -> None:
         cases = (
             ("78kb", b["78kb"], 2000),
             ("tiny", b["tiny"], 3000),
+            ("stream200-spaced", b["spaced200"], 100),
             ("stream500", b["stream500"], 200),
         )
         for case, body, n in cases:

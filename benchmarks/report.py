@@ -73,12 +73,13 @@ FIGURES: tuple[Figure, ...] = (
     ),
     Figure(
         "stream_cpu_ms_per_chunk",
-        "proxy CPU per streamed chunk",
+        "proxy CPU per streamed chunk (1 ms apart)",
         "ms",
         0.05,
         smoke=True,
         floor=0.02,
     ),
+    Figure("stream_cpu_ms_per_chunk_back_to_back", "  per chunk, chunks back to back", "ms"),
     Figure(
         "stream50_cpu_ms_per_request",
         "  proxy CPU per 50-chunk stream",

@@ -18,7 +18,9 @@ random free port (`benchmarks.stack`), the daemon pinned to its own core where t
 - latency p50/p99 of non-streaming requests, tiny and the ~78 KB Claude Code body, through the
   proxy and direct to the upstream (the same bytes), and the proxy's CPU per request;
 - time to first text delta and total time of a 50-chunk stream (proxy and direct), the proxy's
-  CPU per stream and per streamed chunk (the extra CPU of 500-chunk over 50-chunk streams);
+  CPU per stream and per streamed chunk: the extra CPU of 200-chunk over 20-chunk streams whose
+  chunks arrive 1 ms apart (each chunk read, translated and written on its own, as with a real
+  model), and of 500-chunk over 50-chunk streams sent back to back (the proxy can batch);
 - requests/s at saturation with the 78 KB body (16 connections; direct too, which shows what
   the client and upstream can do), and the proxy's CPU use meanwhile;
 - RSS after the daemon served `--load` requests in total (the issue's 10,000).
@@ -72,8 +74,9 @@ SMOKE = Counts(1, 150, 10, 300, 16, 1000, 3, 1.0, 20.0)
 
 
 def bodies() -> dict[str, bytes]:
-    """The request bodies: tiny and 78 KB non-streaming, and 50/500-chunk streams (the fake
-    upstream reads `chunks=N` from the prompt)."""
+    """The request bodies: tiny and 78 KB non-streaming, 50/500-chunk streams back to back, and
+    20/200-chunk streams with chunks 1 ms apart (the fake upstream reads `chunks=N` and
+    `gap_ms=M` from the prompt)."""
     fixture = json.loads(FIXTURE.read_text())["body"]
 
     def tiny(text: str, stream: bool) -> bytes:
@@ -91,6 +94,8 @@ def bodies() -> dict[str, bytes]:
         "78kb": json.dumps(dict(fixture, stream=False)).encode(),
         "stream50": tiny("say hi chunks=50", True),
         "stream500": tiny("say hi chunks=500", True),
+        "spaced20": tiny("say hi chunks=20 gap_ms=1", True),
+        "spaced200": tiny("say hi chunks=200 gap_ms=1", True),
     }
 
 
@@ -150,12 +155,19 @@ def one_repeat(s: Stack, c: Counts, add: Callable[[str, float], None]) -> int:
     used500, _ = cpu_ms(
         lambda: [load.stream(s.port, MESSAGES, b["stream500"], headers) for _ in range(c.streams)]
     )
-    served += 1 + 2 * c.streams
+    used20, _ = cpu_ms(
+        lambda: [load.stream(s.port, MESSAGES, b["spaced20"], headers) for _ in range(c.streams)]
+    )
+    used200, _ = cpu_ms(
+        lambda: [load.stream(s.port, MESSAGES, b["spaced200"], headers) for _ in range(c.streams)]
+    )
+    served += 1 + 4 * c.streams
     assert isinstance(streams50, list)
     add("stream50_first_text_ms", measure.median([f for f, _ in streams50]) * 1000)
     add("stream50_total_ms", measure.median([t for _, t in streams50]) * 1000)
     add("stream50_cpu_ms_per_request", used50 / c.streams)
-    add("stream_cpu_ms_per_chunk", (used500 - used50) / c.streams / 450)
+    add("stream_cpu_ms_per_chunk", (used200 - used20) / c.streams / 180)
+    add("stream_cpu_ms_per_chunk_back_to_back", (used500 - used50) / c.streams / 450)
 
     n, wall = load.saturate(
         s.upstream_port,

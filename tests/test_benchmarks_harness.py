@@ -91,3 +91,13 @@ async def test_fake_upstream_speaks_openai_chat_completions(aiohttp_client):
     assert texts == ["", "tok0 ", "tok1 ", "tok2 ", None]
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["usage"]["completion_tokens"] == 3
+
+
+async def test_fake_upstream_spaces_chunks_when_asked(aiohttp_client):
+    client = await aiohttp_client(make_app(50))
+    resp = await client.post(
+        "/v1/chat/completions",
+        json={"stream": True, "messages": [{"role": "user", "content": "chunks=2 gap_ms=1"}]},
+    )
+    frames = [f for f in (await resp.read()).decode().split("\n\n") if f]
+    assert len(frames) == 1 + 2 + 1 + 1 + 1  # role, 2 texts, finish, usage, [DONE]
