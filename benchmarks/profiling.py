@@ -5,8 +5,9 @@ Owns: running `ccroute serve` under a sampling profiler for one load case at a t
 with chunks 1 ms apart (as a model sends them) and 500-chunk streams back to back — and
 summarising each profile (top functions by own and by inclusive samples, the idle event-loop
 wait and the daemon's start-up left out); and `python -X importtime` of `ccroute status` and
-`ccroute code` (top imports by cumulative time). Everything is written to benchmarks/results/ (`profile-<case>.txt` raw output, `*-summary.txt`)
-and the summaries are printed.
+`ccroute code` (top imports by cumulative time). Everything is written to benchmarks/results/
+(`profile-<case>.txt` raw output, `*-summary.txt`, `importtime-*.txt`) and the summaries are
+printed.
 
 The profiler is py-spy when its executable is found (it starts the daemon as its own child, so
 it needs no root on Linux; macOS needs root for py-spy), else pyinstrument (pure Python, no
