@@ -4,6 +4,7 @@ the observers and writes to the usage store (fake OpenAI and Anthropic upstreams
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
@@ -389,3 +390,139 @@ async def test_log_lines_of_a_request_carry_its_request_id(
     summary = [rid for message, rid in seen if "routed by" in message]
     assert summary == [rec.request_id]
     assert REQUEST_ID.get() is None
+
+
+# -- the real serving loop: shutdown flushes the queue; cut and abandoned requests ---------------
+
+
+@pytest.fixture
+def up_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UP_KEY", "sk-up")
+
+
+async def serve_until_done(
+    aiohttp_server: ServerFactory,
+    fake: oai.FakeOpenAI,
+    client_side: Callable[[str], Awaitable[None]],
+    *,
+    grace: float,
+) -> list[query.LoggedRequest]:
+    """Run `server.run` against `fake`, run `client_side(url)`, shut down; the stored rows.
+    (The provider's key comes from `UP_KEY`: the `up_key` fixture.)"""
+    import socket
+
+    import aiohttp
+
+    upstream = await aiohttp_server(fake.app)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    config = Config(
+        server=ServerConfig(),
+        providers={"up": provider(str(upstream.make_url("/v1")))},
+        router=RouterConfig(default=f"up/{MODEL}"),
+        source=Path("config.toml"),
+    )
+    listening = asyncio.Event()
+    task = asyncio.create_task(server_run(config, port, grace, listening.set))
+    await asyncio.wait_for(listening.wait(), timeout=10)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await client_side(url)
+    finally:
+        with contextlib.suppress(aiohttp.ClientError):  # already asked to stop
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(f"{url}/ccroute/shutdown", headers=AUTH),
+            ):
+                pass
+        await asyncio.wait_for(task, timeout=20)
+    # no flush here: the stopped daemon must already have written everything
+    return query.recent(paths().data_dir, limit=100)[0]
+
+
+def server_run(config: Config, port: int, grace: float, on_listening: Callable[[], None]) -> Any:
+    from ccroute.server import run
+
+    return run(
+        config,
+        token=TOKEN,
+        host="127.0.0.1",
+        port=port,
+        started_at=0.0,
+        grace=grace,
+        on_listening=on_listening,
+        on_stopping=lambda: None,
+        install_signals=lambda _stop, _reload: None,
+    )
+
+
+async def test_records_queued_at_shutdown_are_written_before_the_daemon_exits(
+    aiohttp_server: ServerFactory, up_key: None
+) -> None:
+    import aiohttp
+
+    fake = oai.FakeOpenAI([oai.text_reply(f"answer {n}") for n in range(5)])
+
+    async def five_requests(url: str) -> None:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(5):
+                async with http.post(
+                    f"{url}/v1/messages", json=request_body(stream=True), headers=AUTH
+                ) as resp:
+                    await resp.read()
+
+    stored = await serve_until_done(aiohttp_server, fake, five_requests, grace=5.0)
+    assert len(stored) == 5
+    assert all(r.status == 200 and r.output_tokens for r in stored)
+
+
+async def test_a_stream_cut_at_shutdown_is_recorded_with_the_error_the_client_saw(
+    aiohttp_server: ServerFactory, up_key: None
+) -> None:
+    import aiohttp
+
+    fake = oai.FakeOpenAI([oai.text_reply("x" * 400, chunk_size=2, chunk_delay=0.05)])
+    seen: list[dict[str, Any]] = []
+
+    async def cut_stream(url: str) -> None:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{url}/v1/messages", json=request_body(stream=True), headers=AUTH) as resp,
+        ):
+            head = await resp.content.readuntil(b"\n\n")
+            async with http.post(f"{url}/ccroute/shutdown", headers=AUTH):
+                pass
+            seen.extend(parse_sse(head + await resp.read()))
+
+    [row] = await serve_until_done(aiohttp_server, fake, cut_stream, grace=0.3)
+    assert seen[-1]["type"] == "error"
+    assert (row.status, row.error_type) == (200, seen[-1]["error"]["type"])
+    assert row.outcome == "200 then cut off at shutdown"
+
+
+async def test_a_client_that_leaves_before_the_answer_is_recorded_as_499(
+    aiohttp_server: ServerFactory, up_key: None
+) -> None:
+    import aiohttp
+
+    fake = oai.FakeOpenAI([oai.text_reply("too late", delay=5.0)])
+
+    async def leave_early(url: str) -> None:
+        async with aiohttp.ClientSession() as http:
+            pending = asyncio.ensure_future(
+                http.post(f"{url}/v1/messages", json=request_body(stream=False), headers=AUTH)
+            )
+            while not fake.chat_requests:
+                await asyncio.sleep(0.01)
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
+        for _ in range(500):  # the server notices the closed connection
+            if query.recent(paths().data_dir)[0]:
+                break
+            await asyncio.sleep(0.01)
+
+    [row] = await serve_until_done(aiohttp_server, fake, leave_early, grace=1.0)
+    assert (row.status, row.outcome, row.error_type) == (499, "499 client disconnected", None)
+    assert row.ttft_ms is None and row.provider == "up"
