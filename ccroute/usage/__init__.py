@@ -4,7 +4,7 @@ the on-disk usage store behind `ccroute usage` and `ccroute logs`.
 A package of single-purpose modules; this file only describes them (import from the module):
 
 - `record`: `RequestRecord`, the facts of one finished request (plain data).
-- `cost`: `cost_usd`, pure: tokens × catalogue prices (USD per million tokens) → USD or None.
+- `cost`: `cost_usd`, pure: tokens times catalogue prices (USD per million tokens) → USD or None.
 - `prices`: `PriceBook`, the catalogue cache's prices held in memory for the daemon.
 - `schema`: the SQLite tables and their migrations (`PRAGMA user_version`).
 - `store`: `UsageStore`, writing `usage.sqlite3` in the data dir, rotation, corruption recovery.
