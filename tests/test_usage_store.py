@@ -340,3 +340,37 @@ def test_free_models_cost_zero_but_unknown_prices_or_tokens_cost_none() -> None:
         cost_usd(prices(input_price=1.0, output_price=1.0), input_tokens=None, output_tokens=5)
         is None
     )
+
+
+# -- prices from the catalogue cache -----------------------------------------------------------
+
+
+def test_price_book_reads_the_cache_and_picks_up_a_refetched_list() -> None:
+    import os
+
+    from ccroute.catalogue import cache
+    from ccroute.catalogue.sources import listings_for
+    from ccroute.config import ProviderConfig
+    from ccroute.usage.prices import PriceBook
+
+    provider = ProviderConfig(
+        name="or", wire="openai", base_url="https://openrouter.ai/api/v1", api_key_env=None
+    )
+    url = listings_for(provider)[0].url
+    book = PriceBook()
+    book.refresh({"or": provider})
+    assert book.lookup("or", "vendor/m") is None  # nothing cached yet: no price, no network
+
+    cache.save("or", url, [ModelInfo(provider="or", id="vendor/m", input_price=1.0)])
+    book.refresh({"or": provider})
+    found = book.lookup("or", "vendor/m:free")  # matched as `ccroute models` matches routes
+    assert found is not None and found.input_price == 1.0
+
+    cache.save("or", url, [ModelInfo(provider="or", id="vendor/m", input_price=2.0)])
+    path = cache.cache_path("or")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    book.refresh({"or": provider})
+    assert book.lookup("or", "vendor/m") == ModelInfo(provider="or", id="vendor/m", input_price=2.0)
+
+    book.refresh({})  # provider removed from the config
+    assert book.lookup("or", "vendor/m") is None

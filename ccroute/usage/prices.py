@@ -34,17 +34,21 @@ class PriceBook:
 
     def __init__(self, p: Paths | None = None) -> None:
         self._paths = p
-        self._lists: dict[str, tuple[ModelInfo, ...]] = {}
         self._seen: dict[str, tuple[int, int] | None] = {}  # provider → cache file (mtime, size)
-        self._memo: dict[tuple[str, str], ModelInfo | None] = {}
+        # (lists by provider, memoised look-ups): swapped as one object, so a look-up never
+        # memoises an answer from old lists into a new memo
+        self._tables: tuple[
+            dict[str, tuple[ModelInfo, ...]], dict[tuple[str, str], ModelInfo | None]
+        ] = ({}, {})
 
     def refresh(self, providers: Mapping[str, ProviderConfig]) -> None:
         """Re-read the cache file of every provider in `providers` that changed since the
         last call (or is new); forget providers no longer configured. Never raises for a
         missing or unusable file (that provider simply has no prices)."""
-        lists = {name: models for name, models in self._lists.items() if name in providers}
+        old = self._tables[0]
+        lists = {name: models for name, models in old.items() if name in providers}
         seen = {name: sig for name, sig in self._seen.items() if name in providers}
-        changed = len(lists) != len(self._lists)
+        changed = len(lists) != len(old)
         for name, provider in providers.items():
             signature = _signature(cache.cache_path(name, self._paths))
             if name in seen and seen[name] == signature:
@@ -52,16 +56,17 @@ class PriceBook:
             seen[name] = signature
             lists[name] = _read(name, provider, self._paths)
             changed = True
+        self._seen = seen
         if changed:
-            self._lists, self._seen, self._memo = lists, seen, {}
+            self._tables = (lists, {})
 
     def lookup(self, provider: str, model: str) -> ModelInfo | None:
         """The listed entry for `model` at `provider` (`find_model`'s matching), or None."""
         key = (provider, model)
-        memo = self._memo
+        lists, memo = self._tables
         if key in memo:
             return memo[key]
-        models = self._lists.get(provider)
+        models = lists.get(provider)
         found = find_model(models, model) if models else None
         memo[key] = found
         return found
