@@ -49,6 +49,7 @@ from ccroute.server.state import (
     KeyCache,
     KeyLookup,
 )
+from ccroute.server.upstream_proxy import ENV_PROXIES, EnvProxies
 
 #: Anthropic's request size limit (protocol.md §2.5: larger requests get 413).
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
@@ -98,6 +99,7 @@ def create_app(
     app[CONFIG_STATUS] = config_status or ConfigStatus()
     app[DRAIN] = Drain()
     app[OBSERVERS] = []
+    app[ENV_PROXIES] = EnvProxies()
     recording.install(app)  # per-request records; the usage store's writer runs from startup
     metrics.install(app)  # GET /metrics and its request observer
     app.on_response_prepare.append(remember_response)
@@ -117,9 +119,9 @@ async def _upstream_session(app: web.Application) -> Any:
     # minutes); a connect timeout and a read-idle timeout catch dead providers.
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=600)
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-    session = aiohttp.ClientSession(
-        timeout=timeout, connector=connector, auto_decompress=True, trust_env=True
-    )
+    # trust_env stays off: the environment's proxies come from `upstream_proxy.EnvProxies`,
+    # looked up once per upstream instead of on every request.
+    session = aiohttp.ClientSession(timeout=timeout, connector=connector, auto_decompress=True)
     app[SESSION] = session
     yield
     await session.close()

@@ -10,7 +10,6 @@ an `error` event).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -21,6 +20,7 @@ from aiohttp import web
 
 from ccroute.config import ProviderConfig
 from ccroute.errors import TranslationError, UpstreamError
+from ccroute.jsoncodec import dumps, loads
 from ccroute.logcontext import REQUEST_ID
 from ccroute.routing import RouteTarget, decide
 from ccroute.server.attempts import RESILIENCE, candidates, run_attempts
@@ -29,6 +29,7 @@ from ccroute.server.facts import FACTS, RequestFacts
 from ccroute.server.profiles import request_profile
 from ccroute.server.relay import relay_stream
 from ccroute.server.state import CONFIG, KEYS, SESSION
+from ccroute.server.upstream_proxy import ENV_PROXIES
 from ccroute.translate.messages import MessagesRequest, validate_request
 from ccroute.translate.tokens import estimate_input_tokens
 from ccroute.wires import target_for, wire_for
@@ -44,7 +45,7 @@ SESSION_HEADER = "X-Claude-Code-Session-Id"
 async def read_json(request: web.Request) -> Any:
     raw = await request.read()
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError as exc:
         raise TranslationError(f"Request body is not valid JSON: {exc}") from None
 
@@ -90,11 +91,22 @@ async def _handle(request: web.Request, message_id: str, facts: RequestFacts) ->
     last: list[Exchange] = facts.exchanges
     tried: list[ProviderConfig] = []
 
+    # A custom router may hand back a changed request; only then is it estimated again.
+    routed_estimate = (
+        input_estimate if decision.request is req else estimate_input_tokens(decision.request)
+    )
+
     async def attempt(target: RouteTarget) -> web.StreamResponse:
         tried.append(target.provider)
         facts.provider, facts.upstream_model = target.provider.name, target.model
         return await _attempt(
-            request, decision.request, target, stream=stream, message_id=message_id, exchanges=last
+            request,
+            decision.request,
+            target,
+            stream=stream,
+            message_id=message_id,
+            exchanges=last,
+            input_estimate=routed_estimate,
         )
 
     order = candidates(decision, res, session_id=session_id)
@@ -133,6 +145,7 @@ async def _attempt(
     stream: bool,
     message_id: str,
     exchanges: list[Exchange],
+    input_estimate: int,
 ) -> web.StreamResponse:
     """One upstream call to `route_target`. Raises (`UpstreamError`, `aiohttp.ClientError`,
     `TimeoutError`, `MissingKeyError`, ...) only while nothing was sent to the client."""
@@ -146,7 +159,7 @@ async def _attempt(
         target=target,
         tool_names=wire.translator.tool_names_for(req),
         message_id=message_id,
-        input_estimate=estimate_input_tokens(req),
+        input_estimate=input_estimate,
     )
     exchanges.append(exchange)
     upstream_body = wire.translator.build_request(req, target=target, stream=stream)
@@ -158,12 +171,15 @@ async def _attempt(
         "Accept": "text/event-stream" if stream else _JSON,
     }
     url = wire.url(provider.base_url, route_target.model, stream)
+    proxy, proxy_auth = request.app[ENV_PROXIES].for_url(url)
     async with request.app[RESILIENCE].limits.slot(provider):
         post = request.app[SESSION].post(
             url,
-            data=json.dumps(upstream_body, separators=(",", ":")).encode(),
+            data=dumps(upstream_body),
             headers=headers,
             timeout=_timeouts(provider),
+            proxy=proxy,
+            proxy_auth=proxy_auth,
         )
         # First byte: the upstream's response headers must arrive within first_byte_timeout.
         answered = asyncio.wait_for(post, provider.first_byte_timeout)
@@ -210,7 +226,7 @@ async def _relay_json(
 ) -> web.Response:
     raw = await upstream.read()
     try:
-        body = json.loads(raw)
+        body = loads(raw)
     except ValueError:
         raise UpstreamError(
             502, "api_error", "The provider returned a body that is not JSON."
@@ -223,7 +239,7 @@ async def _relay_json(
     message = exchange.parse_response(body)
     facts.add_usage(message.get("usage"))
     return web.Response(
-        body=json.dumps(message, separators=(",", ":")).encode(),
+        body=dumps(message),
         content_type=_JSON,
         headers=headers,
     )

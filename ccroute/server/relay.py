@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 import aiohttp
 from aiohttp import web
 
+from ccroute.jsoncodec import loads
 from ccroute.server.exchange import Exchange
 from ccroute.server.facts import FACTS, RequestFacts
 from ccroute.translate import sse
@@ -244,7 +244,7 @@ def _event_type(event: sse.SSEEvent) -> str | None:
     if event.event is not None:
         return event.event
     try:
-        data = json.loads(event.data)
+        data = loads(event.data)
     except ValueError:
         return None
     return data.get("type") if isinstance(data, dict) else None
@@ -294,7 +294,7 @@ async def _translate_chunk(data: str, translator: _Translator, writer: _SSEWrite
     if not data:
         return True
     try:
-        chunk = json.loads(data)
+        chunk = loads(data)
     except ValueError:
         await writer.write_error("api_error", "The provider sent a stream chunk that is not JSON.")
         return False
