@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import E2E, REPO, free_port
+from tests.e2e.conftest import E2E, MODEL, REPO, free_port
 from tests.fakes.file_keyring import FILE_ENV
 from tests.fakes.openai_upstream import text_reply
 
@@ -155,3 +155,26 @@ def test_wizard_in_a_terminal_stores_the_key_and_claude_reaches_the_upstream(
     config = (e2e.ccroute_home / "config" / "config.toml").read_text()
     assert 'default = "custom/fake/model"' in config
     assert e2e.key not in config
+
+
+def test_code_statusline_shows_ccroutes_status_line_in_the_claude_code_tui(
+    e2e: E2E, upstream: str, tmux: Tmux
+) -> None:
+    e2e.configure(upstream)
+    (e2e.home / ".claude.json").write_text(
+        json.dumps(
+            {
+                "hasCompletedOnboarding": True,
+                "projects": {str(e2e.project): {"hasTrustDialogAccepted": True}},
+            }
+        )
+    )
+    env = e2e.env(TERM="xterm-256color")
+    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
+    argv = [sys.executable, "-m", "ccroute", "code", "--statusline"]
+    script = e2e.root / "tui.sh"
+    script.write_text(f"{exports}cd {shlex.quote(str(e2e.project))}\n{shlex.join(argv)}\n")
+    tmux.start(script)
+    # `ccroute statusline` names the route the model goes to: only it prints "→ openrouter/".
+    screen = tmux.wait_for(f"→ openrouter/{MODEL}", timeout=60)
+    assert "in /" in screen and "out" in screen
