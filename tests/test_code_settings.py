@@ -305,3 +305,16 @@ def test_code_merges_a_user_passed_settings_file(launch: dict[str, Any]) -> None
     bad = CliRunner().invoke(app, ["code", "--settings", "nope.json", "-p", "hi"])
     assert bad.exit_code != 0
     assert "--settings nope.json: cannot read it" in bad.output
+
+
+def test_user_settings_follow_claude_config_dir(tmp_path: Path) -> None:
+    files = code_settings.user_settings_files(tmp_path / "home", tmp_path / "proj", {})
+    assert files[0] == tmp_path / "home" / ".claude" / "settings.json"
+    assert files[1:] == [
+        tmp_path / "proj" / ".claude" / "settings.json",
+        tmp_path / "proj" / ".claude" / "settings.local.json",
+    ]
+    moved = code_settings.user_settings_files(
+        tmp_path / "home", tmp_path / "proj", {"CLAUDE_CONFIG_DIR": str(tmp_path / "cfg")}
+    )
+    assert moved[0] == tmp_path / "cfg" / "settings.json"
