@@ -48,8 +48,8 @@ def run_code(argv: Sequence[str]) -> int:
             f"There is no profile {profile!r} ({names}). Add one with "
             f"'ccroute config set profiles.{profile}.router.default PROVIDER/MODEL'."
         )
+    binary = launcher.find_claude()  # before the wizard: no questions if claude is missing
     config, session_env = _ready_config(config, config_exists)
-    binary = launcher.find_claude()
     project = launcher.find_project_file(cwd)
     # The session is on record before the daemon starts, so an auto-started daemon never sees
     # a moment without it.
