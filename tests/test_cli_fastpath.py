@@ -26,8 +26,8 @@ print("RESULT", code, ",".join(heavy), file=sys.stderr)
 """
 
 
-def _fresh(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def _fresh(args: list[str], stdin: str = "", **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), **extra_env}
     return subprocess.run(
         [sys.executable, "-c", _PROBE, *args],
         input=stdin,
@@ -49,6 +49,15 @@ def test_hot_commands_load_no_framework(args: list[str], stdin: str) -> None:
     _, code, heavy = line.split(" ")
     assert heavy == "", f"{args} imported {heavy}"
     assert code in ("0", "3")
+
+
+def test_code_runs_on_the_fast_path(tmp_path: Path) -> None:
+    # With no `claude` to run, `ccroute code` stops at its first check: exit 127, no Typer.
+    missing = str(tmp_path / "no-such-claude")
+    result = _fresh(["code", "-p", "hi"], CCROUTE_CLAUDE_BIN=missing)
+    line = next(x for x in result.stderr.splitlines() if x.startswith("RESULT"))
+    assert line == "RESULT 127 "
+    assert f"error: CCROUTE_CLAUDE_BIN is set to {missing!r}" in result.stderr
 
 
 def test_status_when_stopped_matches_the_typer_command(capsys: pytest.CaptureFixture[str]) -> None:

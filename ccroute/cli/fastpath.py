@@ -45,6 +45,11 @@ def run_fast(argv: Sequence[str]) -> int | None:
         options = _serve_options(args[1:])
         if options is not None:
             return _guarded(lambda: _serve(*options))
+    if args[:1] == ["code"]:
+        # Every `code` line: ccroute takes only --profile/--statusline, the rest is Claude Code's.
+        from ccroute.cli.code_run import run_code
+
+        return _guarded(lambda: run_code(args[1:]))
     if args == ["statusline"]:
         from ccroute.cli.statusline_cmd import print_statusline
 

@@ -25,11 +25,14 @@ from ccroute.cli import (
     doctor_cmd,
     env_cmd,
     import_cmd,
+    init_cmd,
     keys_cmds,
+    logs_cmd,
     models_cmds,
     providers_cmds,
     route_cmds,
     statusline_cmd,
+    usage_cmd,
 )
 from ccroute.cli.fastpath import report_error
 from ccroute.errors import CcrouteError
@@ -78,6 +81,9 @@ app.add_typer(route_cmds.app, name="route")
 app.add_typer(completions_cmd.app, name="completions")
 app.add_typer(import_cmd.app, name="import")
 app.add_typer(doctor_cmd.app, name="doctor")
+app.add_typer(init_cmd.app, name="init")
+usage_cmd.register(app)
+logs_cmd.register(app)
 env_cmd.register(app)
 statusline_cmd.register(app)
 daemon_cmds.register(app)
