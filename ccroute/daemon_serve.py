@@ -92,6 +92,12 @@ def _setup_logging(log_file: Path | None, log_format: str = "text") -> None:
         handler = logging.StreamHandler()
     handler.setFormatter(formatter(log_format))
     handler.addFilter(RedactSecrets())
+    # Facts no log line shows, each costing work on every record (the logging HOWTO's
+    # "Optimization" section): the caller's frame, thread, process and multiprocessing names.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger("ccroute")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

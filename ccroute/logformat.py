@@ -86,11 +86,18 @@ def remember_secret(value: str | None) -> None:
     SECRETS.add(value)
 
 
+# Every generic shape contains one of these words; a line without any (most request lines) is
+# scanned once instead of once per pattern.
+_TRIGGERS = re.compile(r"bearer|basic|key|authorization|token|sk-|aiza", re.IGNORECASE)
+
+
 def redact(text: str, known: KnownSecrets | None = None) -> str:
     """`text` with the `known` values (default: the daemon's `SECRETS`) and every generic key
     shape (`Bearer …`, `sk-…`, `AIza…`, `x-api-key: …`, `?key=…`) masked; other text is left
     exactly as it was."""
     text = (known if known is not None else SECRETS).redact(text)
+    if _TRIGGERS.search(text) is None:
+        return text
     for pattern in _PATTERNS:
         text = pattern.sub(_keep_prefix, text)
     return text

@@ -115,18 +115,16 @@ async def _handle(request: web.Request, message_id: str, facts: RequestFacts) ->
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise _unreachable(tried[-1] if tried else order[0].provider, exc) from None
     finally:
-        # Why this route and every try, then the one-line summary whose shape tools parse
-        # (route = the target that answered or was tried last, reason = the route's name).
+        # One line per request: why this route and every try, then the summary whose shape
+        # tools parse (route = the target that answered or was tried last, reason = the
+        # route's name).
+        final = last[-1].target if last else None
         log.info(
-            "%s routed by %s (%s); attempts: %s",
-            message_id,
+            "routed by %s (%s); attempts: %s | %s model=%s route=%s reason=%s stream=%s "
+            "status=%s %.0fms",
             decision.route,
             decision.reason,
             "; ".join(trail) or "none",
-        )
-        final = last[-1].target if last else None
-        log.info(
-            "%s model=%s route=%s reason=%s stream=%s status=%s %.0fms",
             message_id,
             req["model"],
             f"{final.provider}/{final.model}" if final else "-",
