@@ -59,6 +59,8 @@ class SSEDecoder:
         """Add bytes; return the events they complete (possibly none)."""
         buffer = self._buffer
         buffer += data
+        if b"\r" not in buffer:
+            return self._feed_lf(buffer)
         events: list[SSEEvent] = []
         start = 0
         while (match := _LINE_END.search(buffer, self._scanned)) is not None:
@@ -89,8 +91,28 @@ class SSEDecoder:
         self._first_line = True
         return events
 
+    def _feed_lf(self, buffer: bytearray) -> list[SSEEvent]:
+        """`feed` for the usual stream, whose lines all end with LF: every complete line is
+        decoded in one go and split once (a UTF-8 character never contains the LF byte, so
+        this decodes exactly as line by line would)."""
+        end = buffer.rfind(b"\n")
+        if end < 0:
+            self._scanned = len(buffer)
+            return []
+        text = buffer[:end].decode("utf-8", "replace")
+        del buffer[: end + 1]
+        self._scanned = len(buffer)
+        events: list[SSEEvent] = []
+        for line in text.split("\n"):
+            event = self._text_line(line)
+            if event is not None:
+                events.append(event)
+        return events
+
     def _line(self, raw: bytes) -> SSEEvent | None:
-        line = raw.decode("utf-8", "replace")
+        return self._text_line(raw.decode("utf-8", "replace"))
+
+    def _text_line(self, line: str) -> SSEEvent | None:
         if self._first_line:
             self._first_line = False
             line = line.removeprefix(_BOM)
