@@ -20,15 +20,24 @@ _REPLACE_ATTEMPTS = 5  # Windows: a reader holding the target open makes os.repl
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and missing parents) if needed; a directory it creates gets mode 0700.
+    """Create `path` and its missing parents if needed; every directory it creates gets mode
+    0700 (`mkdir(parents=True)` alone would leave the parents at the umask's 0755, e.g. the state
+    directory holding the local token when a subdirectory of it is made first).
 
     An existing directory is left as it is, so a user's deliberate permissions survive. Returns
     `path`. Raises `OSError` when the directory cannot be created.
     """
-    if not path.is_dir():
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkdir's mode is filtered through the umask; make the leaf private explicitly.
-        os.chmod(path, 0o700)
+    missing: list[Path] = []
+    folder = path
+    while not folder.is_dir():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        # mkdir's mode is filtered through the umask; make it private explicitly.
+        os.chmod(folder, 0o700)
     return path
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ccroute import sessions
+from ccroute.atomicfile import ensure_private_dir
 from ccroute.config import Config, Paths, paths, write_atomic
 from ccroute.errors import DaemonError, DaemonNotRunningError
 from ccroute.process import pid_alive, release, spawn_detached, terminate
@@ -202,7 +203,7 @@ def start(
         _wait_gone(running.pid, SHUTDOWN_GRACE + 10)
     read_token(p, create=True)
     log_file, out_file = _log_paths(p)
-    out_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(out_file.parent)
     argv = [sys.executable, "-m", "ccroute", "serve", "--log-file", str(log_file)]
     if port is not None:
         argv += ["--port", str(port)]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccroute import __version__
+from ccroute.atomicfile import ensure_private_dir
 from ccroute.config import Config, Paths, load_config, paths, write_atomic
 from ccroute.daemon import (
     SHUTDOWN_GRACE,
@@ -84,7 +85,7 @@ def _setup_logging(log_file: Path | None, log_format: str = "text") -> None:
     Set once at start: a reload that changes `log.format` takes effect at the next start."""
     handler: logging.Handler
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_private_dir(log_file.parent)
         handler = logging.handlers.RotatingFileHandler(
             log_file, maxBytes=1 << 20, backupCount=3, encoding="utf-8"
         )
