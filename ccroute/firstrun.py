@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccroute.atomicfile import write_atomic
 from ccroute.catalogue.model import ModelInfo
 from ccroute.config import (
     Config,
@@ -35,7 +34,8 @@ from ccroute.config import (
     unset_value,
 )
 from ccroute.config.edit import set_provider
-from ccroute.errors import CcrouteError, ConfigError
+from ccroute.config.staged import staged_edits
+from ccroute.errors import CcrouteError
 
 ROLES = ("default", "background", "think")
 """The routes the wizard asks a model for, in order."""
@@ -166,26 +166,14 @@ def write_plan(plan: SetupPlan, p: Paths | None = None) -> Config:
     the real file is unchanged and the `ConfigError` names it.
     """
     real = p or paths()
-    with tempfile.TemporaryDirectory(prefix="ccroute-init-") as scratch:
-        fake = _scratch(real, Path(scratch))
-        try:
-            set_provider(plan.provider, plan.table, fake)
-            for role in ROLES:
-                model = plan.routes.get(role)
-                if model:
-                    set_value(f"router.{role}", f"{plan.provider}/{model}", fake)
-                elif role in _file_router(fake):  # "same as default": no stale older route
-                    unset_value(f"router.{role}", fake)
-        except ConfigError as exc:
-            message = exc.message.replace(str(fake.config_file), str(real.config_file))
-            raise ConfigError(message) from None
-        data = fake.config_file.read_bytes()
-    try:
-        write_atomic(real.config_file, data)
-    except OSError as exc:
-        raise ConfigError(
-            f"{real.config_file}: cannot write it ({exc}); nothing changed."
-        ) from None
+    with staged_edits(real) as staged:
+        set_provider(plan.provider, plan.table, staged)
+        for role in ROLES:
+            model = plan.routes.get(role)
+            if model:
+                set_value(f"router.{role}", f"{plan.provider}/{model}", staged)
+            elif role in _file_router(staged):  # "same as default": no stale older route
+                unset_value(f"router.{role}", staged)
     return load_config(real)
 
 

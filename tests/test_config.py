@@ -1506,3 +1506,24 @@ def test_log_table_rejects_bad_values_naming_file_key_and_fix() -> None:
     message = str(info.value)
     assert "config.toml" in message and "log.usage_max_mb" in message
     assert "ccroute config set log.usage_max_mb 64" in message
+
+
+# --- staged_edits: several edits land together or not at all ------------------------------------
+
+
+def test_staged_edits_install_all_at_once_or_nothing() -> None:
+    from ccroute.config.staged import staged_edits
+
+    set_value("server.port", "4100")
+    before = paths().config_file.read_bytes()
+    with pytest.raises(ConfigError) as info, staged_edits() as staged:
+        set_value("server.port", "4200", staged)
+        set_value("log.format", "xml", staged)  # refused: the port change is dropped too
+    assert str(paths().config_file) in info.value.message
+    assert "ccroute-edit-" not in info.value.message
+    assert paths().config_file.read_bytes() == before
+    with staged_edits() as staged:
+        set_value("server.port", "4200", staged)
+        set_value("log.format", "json", staged)
+        assert load_config().server.port == 4100  # not installed until the block ends
+    assert (load_config().server.port, load_config().log.format) == (4200, "json")

@@ -11,22 +11,20 @@ Must not import: aiohttp or keyring.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ccroute import keys
-from ccroute.atomicfile import write_atomic
 from ccroute.ccr_import import ImportPlan, plan_import, strip_json5
 from ccroute.config import paths
 from ccroute.config.edit import set_provider, set_value
 from ccroute.config.fields import _format_key
 from ccroute.config.load import _read_doc
+from ccroute.config.staged import staged_edits
 from ccroute.errors import CcrouteError, ConfigError, KeyringUnavailableError
 
 app = typer.Typer(help="Import configuration from other tools.", no_args_is_help=True)
@@ -113,33 +111,17 @@ def _write(plan: ImportPlan, port_too: bool) -> None:
 
     Each edit is validated by `ccroute.config.edit`; if any is refused the real file is unchanged.
     """
-    real = paths()
-    with tempfile.TemporaryDirectory(prefix="ccroute-import-") as scratch:
-        p = dataclasses.replace(real, config_file=Path(scratch) / "config.toml")
-        if real.config_file.exists():
-            p.config_file.write_bytes(real.config_file.read_bytes())
-        try:
-            for name, fields in plan.providers.items():
-                set_provider(name, fields, p)
-                for model, over in plan.model_overrides.get(name, {}).items():
-                    for field, value in over.items():
-                        key = _format_key(["providers", name, "models", model, field])
-                        set_value(key, str(value), p)
-            for key, value in plan.router.items():
-                set_value(f"router.{key}", str(value), p)
-            if port_too and plan.port is not None:
-                set_value("server.port", str(plan.port), p)
-        except ConfigError as exc:
-            # The message names the scratch file; the user's file is the one left unchanged.
-            scratch_name = str(p.config_file)
-            raise ConfigError(exc.message.replace(scratch_name, str(real.config_file))) from None
-        data = p.config_file.read_bytes()
-    try:
-        write_atomic(real.config_file, data)
-    except OSError as exc:
-        raise ConfigError(
-            f"{real.config_file}: cannot write it ({exc}); nothing changed."
-        ) from None
+    with staged_edits() as p:
+        for name, fields in plan.providers.items():
+            set_provider(name, fields, p)
+            for model, over in plan.model_overrides.get(name, {}).items():
+                for field, value in over.items():
+                    key = _format_key(["providers", name, "models", model, field])
+                    set_value(key, str(value), p)
+        for key, value in plan.router.items():
+            set_value(f"router.{key}", str(value), p)
+        if port_too and plan.port is not None:
+            set_value("server.port", str(plan.port), p)
 
 
 def _store_keys(plan: ImportPlan, yes: bool, *, ask: bool = True) -> dict[str, str]:
