@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ccroute.errors import CcrouteError
 
@@ -67,46 +68,47 @@ def _guarded(run: Callable[[], int]) -> int:
 
 def _start_options(args: list[str]) -> tuple[int | None, bool] | None:
     """(port, --json) of a plain `start` command line; None for anything else."""
-    port: int | None = None
-    as_json = False
+    found = _options(args, flags={"--json"}, values={"--port": _port})
+    return None if found is None else (found.get("--port"), "--json" in found)
+
+
+def _serve_options(args: list[str]) -> tuple[str | None, int | None, bool] | None:
+    """(log file, port, auto-started) of a `serve` command line written as `ccroute.daemon`
+    spawns it; None for anything else (Typer then parses it and reports mistakes)."""
+    found = _options(args, flags={"--auto-started"}, values={"--log-file": _text, "--port": _port})
+    if found is None:
+        return None
+    return found.get("--log-file"), found.get("--port"), "--auto-started" in found
+
+
+def _options(
+    args: list[str], *, flags: set[str], values: dict[str, Callable[[str], Any]]
+) -> dict[str, Any] | None:
+    """The options of a command line made only of `flags` and of `values` options followed by
+    a value their parser accepts (returns not None), each at most once; None for anything else."""
+    found: dict[str, Any] = {}
     rest = iter(args)
     for arg in rest:
-        if arg == "--json" and not as_json:
-            as_json = True
-        elif arg == "--port" and port is None:
-            port = _port(next(rest, ""))
-            if port is None:
+        if arg in found:
+            return None
+        if arg in flags:
+            found[arg] = True
+        elif arg in values:
+            value = values[arg](next(rest, ""))
+            if value is None:
                 return None
+            found[arg] = value
         else:
             return None
-    return port, as_json
+    return found
 
 
 def _port(value: str) -> int | None:
     return int(value) if value.isdigit() and 1 <= int(value) <= 65535 else None
 
 
-def _serve_options(args: list[str]) -> tuple[str | None, int | None, bool] | None:
-    """(log file, port, auto-started) of a `serve` command line written as `ccroute.daemon`
-    spawns it; None for anything else (Typer then parses it and reports mistakes)."""
-    log_file: str | None = None
-    port: int | None = None
-    auto = False
-    rest = iter(args)
-    for arg in rest:
-        if arg == "--auto-started" and not auto:
-            auto = True
-        elif arg == "--log-file" and log_file is None:
-            log_file = next(rest, None)
-            if not log_file:
-                return None
-        elif arg == "--port" and port is None:
-            port = _port(next(rest, ""))
-            if port is None:
-                return None
-        else:
-            return None
-    return log_file, port, auto
+def _text(value: str) -> str | None:
+    return value or None
 
 
 def _serve(log_file: str | None, port: int | None, auto: bool) -> int:
