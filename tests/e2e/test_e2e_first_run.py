@@ -118,8 +118,10 @@ def test_wizard_in_a_terminal_stores_the_key_and_claude_reaches_the_upstream(
     exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
     argv = [sys.executable, "-m", "ccroute", "code", "-p", "say hi", "--output-format", "json"]
     script = e2e.root / "run.sh"
+    # A person at a terminal: the tmux server inherits the test run's environment, and under
+    # .ci/run that has CI=true, which (rightly) makes ccroute refuse to ask questions.
     script.write_text(
-        f"{exports}cd {shlex.quote(str(e2e.project))}\n"
+        f"unset CI\n{exports}cd {shlex.quote(str(e2e.project))}\n"
         f"{shlex.join(argv)}\necho CCROUTE-EXIT:$?\nsleep 600\n"
     )
     tmux.start(script)
