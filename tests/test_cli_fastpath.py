@@ -119,3 +119,26 @@ def test_start_lines_recognised_and_others_left_to_typer() -> None:
     assert _start_options(["--port", "4001", "--json"]) == (4001, True)
     for args in (["--port"], ["--port", "99999"], ["--help"], ["--json", "--json"]):
         assert _start_options(args) is None, args
+
+
+def test_shell_completion_is_never_taken_by_the_fast_path() -> None:
+    # Completion scripts call back into ccroute with _CCROUTE_COMPLETE set; a shell may pass the
+    # words as arguments too. Typer must answer, not `status` itself.
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "_CCROUTE_COMPLETE": "complete_bash",
+        "COMP_WORDS": "ccroute status --",
+        "COMP_CWORD": "2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "ccroute", "status"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--json" in result.stdout.split()
+    assert "not running" not in result.stdout + result.stderr

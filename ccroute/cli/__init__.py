@@ -11,17 +11,21 @@ Must not import at module level: typer, rich, aiohttp, or any command module.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 
 def main() -> None:
     """Console-script entry point (`ccroute`, `python -m ccroute`)."""
-    from ccroute.cli.fastpath import run_fast
+    # Shell completion (the scripts in completions/ call back with _CCROUTE_COMPLETE set) is
+    # always the Typer app's.
+    if "_CCROUTE_COMPLETE" not in os.environ:
+        from ccroute.cli.fastpath import run_fast
 
-    code = run_fast(sys.argv[1:])
-    if code is not None:
-        sys.exit(code)
+        code = run_fast(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
     from ccroute.cli.root import app
 
     app()
