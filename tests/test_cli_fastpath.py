@@ -131,8 +131,10 @@ def test_shell_completion_is_never_taken_by_the_fast_path() -> None:
         "COMP_WORDS": "ccroute status --",
         "COMP_CWORD": "2",
     }
+    # The console script: click names the completion variable after the program ("ccroute").
+    script = Path(sys.executable).parent / ("ccroute.exe" if sys.platform == "win32" else "ccroute")
     result = subprocess.run(
-        [sys.executable, "-m", "ccroute", "status"],
+        [str(script), "status"],
         capture_output=True,
         text=True,
         env=env,
