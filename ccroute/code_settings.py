@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ccroute.atomicfile import ensure_private_dir
-from ccroute.doctor import BYPASS_ENV, MODEL_ENV, settings_files
+from ccroute.claude_settings import BYPASS_ENV, MODEL_ENV, settings_files
 from ccroute.errors import CcrouteError
 from ccroute.process import pid_alive
 
@@ -67,7 +67,7 @@ def managed_settings_files() -> list[Path]:
 
 def user_settings_files(home: Path, cwd: Path, environ: Mapping[str, str]) -> list[Path]:
     """The user's, project's and local settings files, lowest precedence first
-    (`ccroute.doctor.settings_files`, with `CLAUDE_CONFIG_DIR` moving the user's)."""
+    (`ccroute.claude_settings.settings_files`, with `CLAUDE_CONFIG_DIR` moving the user's)."""
     found = settings_files(home, cwd)
     config_dir = environ.get("CLAUDE_CONFIG_DIR", "").strip()
     if config_dir:

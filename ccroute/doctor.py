@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccroute import daemon, keys, launcher, wires
+from ccroute.claude_settings import BYPASS_ENV, MODEL_ENV, settings_files
 from ccroute.config import Config, ProviderConfig, load_config
 from ccroute.config.locations import Paths, paths
 from ccroute.config.model import split_model_ref
@@ -56,19 +57,6 @@ NETWORK_TIMEOUT = 3.0
 MAX_SKEW = 300.0
 """Seconds of clock difference from a provider's `Date` header before warning."""
 
-BYPASS_ENV = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
-"""Settings `env` variables that send Claude Code past ccroute or replace its local token."""
-MODEL_ENV = (
-    "ANTHROPIC_MODEL",
-    "ANTHROPIC_SMALL_FAST_MODEL",
-    "ANTHROPIC_DEFAULT_OPUS_MODEL",
-    "ANTHROPIC_DEFAULT_SONNET_MODEL",
-    "ANTHROPIC_DEFAULT_HAIKU_MODEL",
-    "ANTHROPIC_CUSTOM_HEADERS",
-    "CLAUDE_CODE_USE_BEDROCK",
-    "CLAUDE_CODE_USE_VERTEX",
-)
-"""Settings `env` variables that change what ccroute is asked for (models, headers, backend)."""
 _FAILING_ROUTE_KINDS = ("unknown_provider", "no_tools")  # Claude Code cannot work through these
 
 
@@ -153,15 +141,6 @@ def check_claude(environ: Mapping[str, str]) -> list[Check]:
         why = done.stderr.strip()[:200] or f"exit status {done.returncode}"
         return [Check("claude", FAIL, f"{binary} --version failed: {why}", launcher.NPM_INSTALL)]
     return [Check("claude", OK, f"{binary}: {version}")]
-
-
-def settings_files(home: Path, cwd: Path) -> list[Path]:
-    """Claude Code's settings files that apply in `cwd`: the user's, then the project's."""
-    return [
-        home / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.local.json",
-    ]
 
 
 def check_settings(home: Path, cwd: Path) -> list[Check]:
