@@ -195,9 +195,14 @@ def test_ccroute_reload_and_status_report_a_rejected_file(
     assert "server.port" in report["config_error"]
     text = runner.invoke(cli, ["status"])
     assert "config rejected, previous one kept" in text.stdout
+    rejected = runner.invoke(cli, ["reload", "--json"])
+    assert rejected.exit_code == 2
+    answer = json.loads(rejected.stdout)
+    assert answer["reloaded"] is False and "server.port" in answer["config_error"]
     write_config("")
-    fixed = runner.invoke(cli, ["reload"])
+    fixed = runner.invoke(cli, ["reload", "--json"])
     assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.stdout)["reloaded"] is True
     assert json.loads(runner.invoke(cli, ["status", "--json"]).stdout)["config_error"] is None
 
 

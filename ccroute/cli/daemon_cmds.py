@@ -61,10 +61,22 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         raise typer.Exit(code)
 
 
-def reload() -> None:
+def reload(
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help='Print the daemon\'s answer {"reloaded", "config_error", ...} as JSON.'
+        ),
+    ] = False,
+) -> None:
     """Make the running daemon reload config.toml now (it also reloads on its own when the file
     changes). Exit 2 if the file is invalid (the daemon keeps its previous config)."""
     answer = daemon.reload()
+    if as_json:
+        typer.echo(json.dumps(answer))
+        if not answer.get("reloaded"):
+            raise typer.Exit(ConfigError.exit_code)
+        return
     if answer.get("reloaded"):
         typer.echo("ccroute daemon reloaded its config")
         return
