@@ -19,7 +19,7 @@ the thinking block itself, so `d` is null. Kind `gemini` carries Gemini `thought
 (§5.7): `d` is a list of anchors, each naming the part its signature goes back on (see
 `GEMINI_KIND`).
 
-Must not import: anything beyond the standard library.
+Must not import: anything beyond the standard library and `ccroute.jsoncodec` (pure JSON).
 """
 
 from __future__ import annotations
