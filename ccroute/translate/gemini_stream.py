@@ -6,8 +6,8 @@ and placing the signatures; the Anthropic side (message, blocks, end) is its bas
 `block_writer.BlockWriter`'s. `gemini_response` runs the same translator over a non-streaming
 answer, so both give the same blocks. Exported through `ccroute.translate.gemini`.
 
-Must not import: anything beyond the standard library, `ccroute.errors`, `ccroute.jsoncodec` (pure JSON) and
-`ccroute.translate`.
+Must not import: anything beyond the standard library, `ccroute.errors`,
+`ccroute.jsoncodec` (pure JSON) and `ccroute.translate`.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ block (protocol.md §6.4), user parts (text, images, PDFs as `file` parts), tool
 `openai_request.build_request`, whose docstring states the rules; reading text, image URLs and
 files out of content blocks is shared with other wires in `content`.
 
-Must not import: anything beyond the standard library, `ccroute.errors`, `ccroute.jsoncodec` (pure JSON) and
-`ccroute.translate`.
+Must not import: anything beyond the standard library, `ccroute.errors`,
+`ccroute.jsoncodec` (pure JSON) and `ccroute.translate`.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Owns: `StreamTranslator` (protocol.md §2.4 event order, §3.2 chunk format and 
 chunks; the Anthropic side (message, blocks, end) is its base `block_writer.BlockWriter`'s.
 Exported through `ccroute.translate.openai`.
 
-Must not import: anything beyond the standard library, `ccroute.errors`, `ccroute.jsoncodec` (pure JSON) and
-`ccroute.translate`.
+Must not import: anything beyond the standard library, `ccroute.errors`,
+`ccroute.jsoncodec` (pure JSON) and `ccroute.translate`.
 """
 
 from __future__ import annotations

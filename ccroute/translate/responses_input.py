@@ -8,8 +8,8 @@ mid-conversation system messages (protocol.md §6.4). Used by `responses_request
 whose docstring states the rules; `ccroute.translate.responses` lists the wire facts and their
 sources. Reading text, image URLs and files out of content blocks is shared in `content`.
 
-Must not import: anything beyond the standard library, `ccroute.errors`, `ccroute.jsoncodec` (pure JSON) and
-`ccroute.translate`.
+Must not import: anything beyond the standard library, `ccroute.errors`,
+`ccroute.jsoncodec` (pure JSON) and `ccroute.translate`.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ a blank line dispatches), and splits lines on bytes *before* decoding UTF-8, so 
 across two network reads survives. The encoder writes the Anthropic framing, whose `event:` line
 is mandatory (protocol.md §2.4, §7 item 18).
 
-Must not import: anything beyond the standard library and `ccroute.jsoncodec` (pure JSON) (no aiohttp; the
-server owns the socket).
+Must not import: anything beyond the standard library and `ccroute.jsoncodec` (pure JSON);
+no aiohttp: the server owns the socket.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ reports real usage (protocol.md §2.4: a 0 there breaks Claude Code's context ba
 the two halves it is made of, `prompt_texts` (what the model reads) and `estimate_text_tokens`
 (how many tokens a text is), which the calibration tests reuse.
 
-Must not import: anything beyond the standard library and `ccroute.jsoncodec` (pure JSON) (no tokenizer, no
-network).
+Must not import: anything beyond the standard library and `ccroute.jsoncodec` (pure JSON);
+no tokenizer, no network.
 
 Method. `prompt_texts` collects every text the model reads (system text; message text, thinking,
 tool_use name and input as compact JSON, tool_result content; each tool's name, description and
